@@ -21,7 +21,11 @@ import grpc_tools
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROTO_ROOTS = [ROOT / "proto", ROOT / "gateway" / "proto"]
-INCLUDES = [*(r for r in PROTO_ROOTS if r.exists()), ROOT / "third_party" / "googleapis", pathlib.Path(grpc_tools.__file__).parent / "_proto"]
+INCLUDES = [
+    *(r for r in PROTO_ROOTS if r.exists()),
+    ROOT / "third_party" / "googleapis",
+    pathlib.Path(grpc_tools.__file__).parent / "_proto",
+]
 STUBS = pathlib.PurePath("clients/python")
 DESCRIPTOR_SET = pathlib.PurePath("gateway/payloops.binpb")
 BIN = pathlib.Path(sys.executable).parent

@@ -1,0 +1,45 @@
+"""Configuration from the environment: one pydantic-settings class per service,
+all sharing these base fields."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["dev", "test", "prod"]
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has. Peer addresses are declared by each service as
+    required fields, so a missing one stops the service at start."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    payloops_env: Environment = "prod"
+    listen_host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    log_level: str = "INFO"
+    database_url: str
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    redis_url: str
+    redis_key_prefix: str = "payloops:"
+    grace_period_seconds: float = 5.0
+
+    @property
+    def listen_address(self) -> str:
+        return f"{self.listen_host}:{self.port}"
+
+
+class DevDefaultSecret(ValueError):
+    """A secret still has its development default outside dev/test."""
+
+
+def refuse_dev_secrets(settings: ServiceSettings, **secrets: str) -> None:
+    """Raise when a secret has its built-in development default in production."""
+    if settings.payloops_env == "prod":
+        weak = [name for name, value in secrets.items() if value.startswith("dev-")]
+        if weak:
+            raise DevDefaultSecret(f"set real values for {', '.join(weak)} (development defaults refused)")

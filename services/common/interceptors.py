@@ -1,0 +1,72 @@
+"""The one server interceptor: trace ids into the log context, domain errors into
+AIP-193 statuses, unexpected errors into a bare INTERNAL (logged, never shown)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc_status import rpc_status
+
+from services.common.errors import PayLoopsError, internal_status, unimplemented_status
+from services.common.identity import TRACE_HEADER, Context
+from services.common.logging import trace_id_var
+
+log = logging.getLogger("payloops.rpc")
+
+Handler = Callable[[Any, Context], Awaitable[Any]]
+
+
+def _trace_id(details: grpc.HandlerCallDetails) -> str:
+    for key, value in details.invocation_metadata or ():
+        if key == TRACE_HEADER:
+            return value if isinstance(value, str) else value.decode()
+    return uuid.uuid4().hex
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        trace_id = _trace_id(handler_call_details)
+        inner: Handler = handler.unary_unary  # type: ignore[assignment]  # aio handlers are coroutines
+
+        async def guarded(request: Any, context: Context) -> Any:
+            token = trace_id_var.set(trace_id)
+            started = time.perf_counter()
+            code = "OK"
+            try:
+                return await inner(request, context)
+            except PayLoopsError as error:
+                code = error.code.name
+                log.info("rpc refused", extra={"method": method, "code": code, "reason": error.reason})
+                await context.abort_with_status(rpc_status.to_status(error.to_status()))
+            except grpc.aio.AbortError:
+                raise
+            except NotImplementedError:  # the generated default of an RPC not built yet
+                code = "UNIMPLEMENTED"
+                await context.abort_with_status(rpc_status.to_status(unimplemented_status(method)))
+            except Exception:
+                code = "INTERNAL"
+                log.exception("rpc failed", extra={"method": method})
+                await context.abort_with_status(rpc_status.to_status(internal_status()))
+            finally:
+                elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+                log.debug("rpc", extra={"method": method, "code": code, "ms": elapsed_ms})
+                trace_id_var.reset(token)
+
+        return grpc.unary_unary_rpc_method_handler(
+            guarded,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

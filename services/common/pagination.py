@@ -1,0 +1,48 @@
+"""Page sizes and opaque page tokens for list methods (AIP-158)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from services.common.errors import FieldViolation, InvalidArgument
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise InvalidArgument(
+            message="pageSize must not be negative",
+            reason="PAGE_SIZE_INVALID",
+            violations=[FieldViolation("page_size", "must not be negative")],
+        )
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def encode_token(cursor: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> dict[str, Any] | None:
+    """The cursor of a token from encode_token; None for the first page."""
+    if not token:
+        return None
+    try:
+        cursor = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        cursor = None
+    if not isinstance(cursor, dict):
+        raise invalid_page_token()
+    return cursor
+
+
+def invalid_page_token() -> InvalidArgument:
+    return InvalidArgument(
+        message="pageToken is not a token this API returned",
+        reason="PAGE_TOKEN_INVALID",
+        violations=[FieldViolation("page_token", "unknown token")],
+    )

@@ -1,0 +1,81 @@
+"""The gateway's authorization check (Envoy ext_authz, gRPC): who is calling.
+
+Allowed requests get the caller's identity as headers that overwrite anything the
+client sent; every other identity header is removed, so a client can never set one."""
+
+from __future__ import annotations
+
+import json
+
+from google.rpc import code_pb2, status_pb2
+from payloops.envoy.config.core.v3 import base_pb2
+from payloops.envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
+from payloops.envoy.type.v3 import http_status_pb2
+
+from services.common.errors import DOMAIN
+from services.common.identity import MERCHANT_ID_HEADER, MODE_HEADER, PRINCIPAL_HEADER, PROCESSOR_HEADER, Context
+from services.merchant.authenticator import ApiKeyAuthenticator
+from services.merchant.edge_policy import Access, decide
+
+IDENTITY_HEADERS = (MERCHANT_ID_HEADER, MODE_HEADER, PRINCIPAL_HEADER, PROCESSOR_HEADER)
+OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+
+
+def allow(identity: dict[str, str]) -> external_auth_pb2.CheckResponse:
+    return external_auth_pb2.CheckResponse(
+        status=status_pb2.Status(code=code_pb2.OK),
+        ok_response=external_auth_pb2.OkHttpResponse(
+            headers=[
+                base_pb2.HeaderValueOption(header=base_pb2.HeaderValue(key=k, value=v), append_action=OVERWRITE)
+                for k, v in identity.items()
+            ],
+            headers_to_remove=[h for h in IDENTITY_HEADERS if h not in identity],
+        ),
+    )
+
+
+def deny(reason: str, message: str) -> external_auth_pb2.CheckResponse:
+    body = {
+        "code": code_pb2.UNAUTHENTICATED,
+        "message": message,
+        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": DOMAIN}],
+    }
+    return external_auth_pb2.CheckResponse(
+        status=status_pb2.Status(code=code_pb2.UNAUTHENTICATED, message=message),
+        denied_response=external_auth_pb2.DeniedHttpResponse(
+            status=http_status_pb2.HttpStatus(code=http_status_pb2.Unauthorized),
+            headers=[
+                base_pb2.HeaderValueOption(
+                    header=base_pb2.HeaderValue(key="content-type", value="application/json"),
+                    append_action=OVERWRITE,
+                )
+            ],
+            body=json.dumps(body),
+        ),
+    )
+
+
+class EdgeAuthorizer(external_auth_pb2_grpc.AuthorizationServicer):
+    def __init__(self, api_keys: ApiKeyAuthenticator) -> None:
+        self.api_keys = api_keys
+
+    async def Check(self, request: external_auth_pb2.CheckRequest, context: Context) -> external_auth_pb2.CheckResponse:
+        http = request.attributes.request.http
+        decision = decide(http.path)
+        if decision.access is Access.PUBLIC:
+            return allow({PROCESSOR_HEADER: decision.processor} if decision.processor else {})
+        if decision.access is Access.DASHBOARD:
+            return deny("BEARER_TOKEN_INVALID", "this route needs a dashboard token (Authorization: Bearer)")
+        secret = http.headers.get("x-api-key", "")
+        if not secret:
+            return deny("API_KEY_MISSING", "this route needs an API key (X-API-Key header)")
+        principal = await self.api_keys.authenticate(secret)
+        if principal is None:
+            return deny("API_KEY_INVALID", "the API key is not valid")
+        return allow(
+            {
+                MERCHANT_ID_HEADER: principal.merchant_id,
+                MODE_HEADER: principal.mode,
+                PRINCIPAL_HEADER: "api_key",
+            }
+        )

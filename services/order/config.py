@@ -1,0 +1,9 @@
+from pydantic import Field
+
+from services.common.config import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Order service configuration (environment variables of the same names)."""
+
+    max_amount: int = Field(default=99_999_999, ge=1, le=2**31 - 1)

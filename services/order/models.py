@@ -1,0 +1,40 @@
+"""Tables of the order service (schema "orders")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, MetaData, String, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA = "orders"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(schema=SCHEMA)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(32))
+    capture_method: Mapped[str] = mapped_column(String(16))
+    amount_captured: Mapped[int] = mapped_column(Integer, default=0)
+    amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
+    customer_email: Mapped[str] = mapped_column(String(254), default="")
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONB, default=dict)
+    processor: Mapped[str] = mapped_column(String(32), default="")
+    failure_code: Mapped[str] = mapped_column(String(128), default="")
+    failure_message: Mapped[str] = mapped_column(String(1000), default="")
+    next_action_type: Mapped[str] = mapped_column(String(32), default="")
+    next_action_url: Mapped[str] = mapped_column(String(2048), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

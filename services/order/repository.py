@@ -1,0 +1,92 @@
+"""Order persistence. Every query is scoped to the calling merchant and mode, so
+another merchant's id behaves exactly like an id that does not exist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.errors import NotFound
+from services.common.identity import Caller
+from services.common.ids import new_id
+from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus
+from services.order.models import OrderRow
+
+
+def to_domain(row: OrderRow) -> Order:
+    return Order(
+        id=row.id,
+        merchant_id=row.merchant_id,
+        mode=row.mode,
+        amount=row.amount,
+        currency=row.currency,
+        status=OrderStatus(row.status),
+        capture_method=CaptureMethod(row.capture_method),
+        amount_captured=row.amount_captured,
+        amount_refunded=row.amount_refunded,
+        customer_email=row.customer_email,
+        description=row.description,
+        metadata=dict(row.metadata_),
+        processor=row.processor,
+        failure_code=row.failure_code,
+        failure_message=row.failure_message,
+        next_action_type=row.next_action_type,
+        next_action_url=row.next_action_url,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def create_order(*, session: AsyncSession, caller: Caller, order: NewOrder) -> Order:
+    row = OrderRow(
+        id=new_id("ord"),
+        merchant_id=caller.merchant_id,
+        mode=caller.mode,
+        amount=order.amount,
+        currency=order.currency,
+        status=OrderStatus.CREATED.value,
+        capture_method=order.capture_method.value,
+        customer_email=order.customer_email,
+        description=order.description,
+        metadata_=order.metadata,
+    )
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return to_domain(row)
+
+
+async def get_order_or_raise(*, session: AsyncSession, caller: Caller, order_id: str) -> Order:
+    row = await session.scalar(
+        select(OrderRow).where(
+            OrderRow.id == order_id, OrderRow.merchant_id == caller.merchant_id, OrderRow.mode == caller.mode
+        )
+    )
+    if row is None:
+        raise NotFound(
+            message=f"order {order_id!r} not found",
+            reason="ORDER_NOT_FOUND",
+            resource_type="order",
+            resource_name=order_id,
+        )
+    return to_domain(row)
+
+
+async def list_orders(
+    *,
+    session: AsyncSession,
+    caller: Caller,
+    limit: int,
+    status: OrderStatus | None = None,
+    after: tuple[datetime, str] | None = None,
+) -> list[Order]:
+    """Newest first; `after` is the (created_at, id) of the previous page's last order."""
+    query = select(OrderRow).where(OrderRow.merchant_id == caller.merchant_id, OrderRow.mode == caller.mode)
+    if status is not None:
+        query = query.where(OrderRow.status == status.value)
+    if after is not None:
+        query = query.where(tuple_(OrderRow.created_at, OrderRow.id) < tuple_(*after))
+    query = query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
+    return [to_domain(row) for row in await session.scalars(query)]

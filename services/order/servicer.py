@@ -1,0 +1,116 @@
+"""OrderService: proto <-> domain only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import timestamp_pb2
+from payloops.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.common.errors import FieldViolation, InvalidArgument
+from services.common.identity import Context, caller
+from services.common.pagination import decode_token, encode_token, invalid_page_token, page_size
+from services.order import repository
+from services.order.config import Settings
+from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus, validate_new_order
+
+pb = order_pb2.Order
+
+
+def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def order_to_proto(order: Order) -> order_pb2.Order:
+    return order_pb2.Order(
+        id=order.id,
+        merchant_id=order.merchant_id,
+        amount=order.amount,
+        currency=order.currency,
+        status=pb.Status.Value(order.status.value),
+        capture_method=pb.CaptureMethod.Value(order.capture_method.value),
+        amount_captured=order.amount_captured,
+        amount_refunded=order.amount_refunded,
+        customer_email=order.customer_email,
+        description=order.description,
+        metadata=order.metadata,
+        processor=order.processor,
+        failure_code=order.failure_code,
+        failure_message=order.failure_message,
+        next_action=(
+            order_pb2.NextAction(type=order.next_action_type, redirect_url=order.next_action_url)
+            if order.next_action_type
+            else None
+        ),
+        create_time=timestamp(order.created_at),
+        update_time=timestamp(order.updated_at),
+    )
+
+
+def required_id(value: str, field: str = "id") -> str:
+    if not value:
+        raise InvalidArgument(
+            message=f"{field} is required",
+            reason="INVALID_ARGUMENT",
+            violations=[FieldViolation(field, "is required")],
+        )
+    return value
+
+
+class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+
+    async def CreateOrder(
+        self, request: order_service_pb2.CreateOrderRequest, context: Context
+    ) -> order_service_pb2.CreateOrderResponse:
+        who = caller(context)
+        new = NewOrder(
+            amount=request.amount,
+            currency=request.currency,
+            capture_method=(
+                CaptureMethod.MANUAL if request.capture_method == pb.CaptureMethod.MANUAL else CaptureMethod.AUTOMATIC
+            ),
+            customer_email=request.customer_email,
+            description=request.description,
+            metadata=dict(request.metadata),
+        )
+        validate_new_order(new, max_amount=self.settings.max_amount)
+        async with self.sessions.begin() as session:
+            order = await repository.create_order(session=session, caller=who, order=new)
+        return order_service_pb2.CreateOrderResponse(order=order_to_proto(order))
+
+    async def GetOrder(
+        self, request: order_service_pb2.GetOrderRequest, context: Context
+    ) -> order_service_pb2.GetOrderResponse:
+        who = caller(context)
+        async with self.sessions() as session:
+            order = await repository.get_order_or_raise(session=session, caller=who, order_id=required_id(request.id))
+        return order_service_pb2.GetOrderResponse(order=order_to_proto(order))
+
+    async def ListOrders(
+        self, request: order_service_pb2.ListOrdersRequest, context: Context
+    ) -> order_service_pb2.ListOrdersResponse:
+        who = caller(context)
+        limit = page_size(request.page_size)
+        cursor = decode_token(request.page_token)
+        after = None
+        if cursor is not None:
+            try:
+                after = (datetime.fromisoformat(cursor["t"]), str(cursor["id"]))
+            except (KeyError, TypeError, ValueError):
+                raise invalid_page_token() from None
+        status = OrderStatus(pb.Status.Name(request.status)) if request.status else None
+        async with self.sessions() as session:
+            orders = await repository.list_orders(
+                session=session, caller=who, limit=limit + 1, status=status, after=after
+            )
+        page, more = orders[:limit], len(orders) > limit
+        next_token = encode_token({"t": page[-1].created_at.isoformat(), "id": page[-1].id}) if more else ""
+        return order_service_pb2.ListOrdersResponse(
+            orders=[order_to_proto(o) for o in page], next_page_token=next_token
+        )
