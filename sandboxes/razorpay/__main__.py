@@ -53,9 +53,7 @@ async def _serve(args: argparse.Namespace) -> None:
     try:
         site = web.TCPSite(runner, args.host, args.port)
         await site.start()
-        log.info(
-            "razorpay sandbox listening on http://%s:%d (delay %.0f ms)", args.host, args.port, args.delay_ms
-        )
+        log.info("razorpay sandbox listening on http://%s:%d (delay %.0f ms)", args.host, args.port, args.delay_ms)
         await stop.wait()
         log.info("razorpay sandbox stopping")
     finally:

@@ -69,9 +69,7 @@ class RazorpayError(Exception):
         return web.json_response(self.body(), status=self.status)
 
 
-def bad_request(
-    description: str, *, status: int = 400, metadata: dict[str, Any] | None = None
-) -> RazorpayError:
+def bad_request(description: str, *, status: int = 400, metadata: dict[str, Any] | None = None) -> RazorpayError:
     return RazorpayError(status, description, metadata=metadata)
 
 

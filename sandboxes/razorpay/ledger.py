@@ -75,9 +75,7 @@ def _notes(body: Body) -> Notes:
     if not isinstance(notes, dict):
         raise validation_error("The notes must be an object.", "notes")
     if len(notes) > MAX_NOTES:
-        raise validation_error(
-            f"Number of fields in notes should be less than or equal to {MAX_NOTES}", "notes"
-        )
+        raise validation_error(f"Number of fields in notes should be less than or equal to {MAX_NOTES}", "notes")
     return dict(notes)
 
 

@@ -5,4 +5,4 @@ class Settings(ServiceSettings):
     """Razorpay processor configuration (environment variables of the same names)."""
 
     merchant_service_addr: str
-    razorpay_base_url: str = "https://api.razorpay.com/v1"
+    razorpay_base_url: str = "https://api.razorpay.com"  # origin only: the SDK appends /v1/...

@@ -242,7 +242,12 @@ def test_action_required_then_completed(sandbox: Sandbox) -> None:
     # a failed authentication, completed the way the browser page does it (form post + redirect)
     order = create_order(client)
     answer = client.payment.createPaymentJson(
-        {"order_id": order["id"], "amount": 5000, "token": "token_action_required", "callback_url": "https://m.example/r"}
+        {
+            "order_id": order["id"],
+            "amount": 5000,
+            "token": "token_action_required",
+            "callback_url": "https://m.example/r",
+        }
     )
     redirect = httpx.post(
         f"{sandbox.url}/_sandbox/payments/{answer['razorpay_payment_id']}/complete", data={"outcome": "failure"}
@@ -338,20 +343,29 @@ def test_pending_refund_settled_later(sandbox: Sandbox) -> None:
 def test_server_faults(sandbox: Sandbox) -> None:
     client = sandbox.client()
     account = key_of(client)
-    sandbox.control("POST", "/_sandbox/faults", json={"account": account, "path_contains": "/orders", "mode": "http_503"})
+    sandbox.control(
+        "POST", "/_sandbox/faults", json={"account": account, "path_contains": "/orders", "mode": "http_503"}
+    )
     with pytest.raises(ServerError):
         create_order(client)
     create_order(client)  # the fault was consumed
 
+    # the per-request header form
     with pytest.raises(GatewayError):
-        create_order(client, headers={"X-Sandbox-Fault": "http_502"})
+        client.order.create({"amount": 5000, "currency": "INR"}, headers={"X-Sandbox-Fault": "http_502"})
     with pytest.raises(ServerError):
-        create_order(client, headers={"X-Sandbox-Fault": "http_500"})
+        client.order.create({"amount": 5000, "currency": "INR"}, headers={"X-Sandbox-Fault": "http_500"})
 
     sandbox.control(
         "POST",
         "/_sandbox/faults",
-        json={"account": account, "path_contains": "/orders", "method": "POST", "mode": "timeout_before", "delay_ms": 200},
+        json={
+            "account": account,
+            "path_contains": "/orders",
+            "method": "POST",
+            "mode": "timeout_before",
+            "delay_ms": 200,
+        },
     )
     started = time.monotonic()
     with pytest.raises(ServerError):
@@ -426,7 +440,11 @@ def test_validation_errors(sandbox: Sandbox) -> None:
         response = httpx.post(f"{sandbox.url}/v1/orders", json=body, auth=(key_of(client), SECRET))
         assert response.status_code == 400, body
         error = response.json()["error"]
-        assert (error["code"], error["field"], error["reason"]) == ("BAD_REQUEST_ERROR", field, "input_validation_failed")
+        assert (error["code"], error["field"], error["reason"]) == (
+            "BAD_REQUEST_ERROR",
+            field,
+            "input_validation_failed",
+        )
     # duplicate receipts are allowed, like Razorpay: two orders
     assert create_order(client, receipt="dup")["id"] != create_order(client, receipt="dup")["id"]
     unknown_route = httpx.get(f"{sandbox.url}/v1/nothing-here", auth=(key_of(client), SECRET))
@@ -493,3 +511,36 @@ async def test_webhooks_are_signed_and_retried(sandbox: Sandbox) -> None:
     body, signature, _ = received[0]
     signed = sandbox.control("POST", "/_sandbox/webhooks/sign", json={"secret": secret, "body": body})
     assert signed["signature"] == signature
+
+
+async def test_create_app_in_process_delay_and_concurrent_payments() -> None:
+    from aiohttp.test_utils import TestServer
+
+    from sandboxes.razorpay import create_app
+
+    server = TestServer(create_app(delay_ms=150), host="127.0.0.1")
+    await server.start_server()
+    try:
+        base_url = str(server.make_url("")).rstrip("/")
+        async with httpx.AsyncClient(base_url=base_url, auth=(new_key(), SECRET), timeout=5) as http:
+            started = time.monotonic()
+            assert (await http.get("/healthz")).status_code == 200
+            assert time.monotonic() - started < 0.15  # the delay is for /v1 only
+
+            started = time.monotonic()
+            order = (await http.post("/v1/orders", json={"amount": 1000, "currency": "INR"})).json()
+            assert time.monotonic() - started >= 0.15
+            started = time.monotonic()
+            assert (await http.get("/v1/orders/order_doesnotexist00")).status_code == 404
+            assert time.monotonic() - started >= 0.15
+
+            # two payments racing on one order: exactly one charge
+            body = {"order_id": order["id"], "amount": 1000, "currency": "INR", "token": "token_success"}
+            answers = await asyncio.gather(*(http.post("/v1/payments/create/recurring", json=body) for _ in range(2)))
+            assert sorted(a.status_code for a in answers) == [200, 400]
+            refused = next(a for a in answers if a.status_code == 400)
+            assert refused.json()["error"]["description"] == "Order has been already paid"
+            stats = (await http.get(f"{base_url}/_sandbox/stats")).json()
+            assert stats["payments"] == {"total": 1, "captured": 1}
+    finally:
+        await server.close()
