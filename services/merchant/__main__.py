@@ -17,12 +17,14 @@ from services.common.server import run, serve, unimplemented
 from services.merchant.authenticator import ApiKeyAuthenticator
 from services.merchant.authz import EdgeAuthorizer
 from services.merchant.config import Settings
+from services.merchant.credentials import CredentialCipher
 
 
 async def start(settings: ServiceSettings) -> None:
     assert isinstance(settings, Settings)
     engine = create_engine(settings)
     sessions = session_factory(engine)
+    cipher = CredentialCipher(settings.credential_keys, settings.credential_active_key_id)
     api_keys = ApiKeyAuthenticator(
         sessions, hmac_secret=settings.api_key_hmac_secret, cache_seconds=settings.auth_cache_seconds
     )
@@ -35,10 +37,9 @@ async def start(settings: ServiceSettings) -> None:
             unimplemented(merchant_service_pb2_grpc.MerchantServiceServicer),
             server,
         )
-        merchant_internal_service_pb2_grpc.add_MerchantInternalServiceServicer_to_server(
-            unimplemented(merchant_internal_service_pb2_grpc.MerchantInternalServiceServicer),
-            server,
-        )
+        # ListWebhookSubscriptions arrives with webhook endpoints; UNIMPLEMENTED until then.
+        internal = MerchantInternalServicer(sessions, cipher)  # type: ignore[abstract]
+        merchant_internal_service_pb2_grpc.add_MerchantInternalServiceServicer_to_server(internal, server)
         return [
             external_auth_pb2.DESCRIPTOR.services_by_name["Authorization"].full_name,
             merchant_service_pb2.DESCRIPTOR.services_by_name["MerchantService"].full_name,

@@ -69,3 +69,14 @@ async def set_processor_config(
             set_={**values, "updated_at": statement.excluded.updated_at},
         )
     )
+
+
+async def get_processor_config(*, session: AsyncSession, merchant_id: str, processor: str) -> ProcessorConfigRow | None:
+    return await session.get(ProcessorConfigRow, (merchant_id, processor))
+
+
+async def enabled_processors(*, session: AsyncSession, merchant_id: str) -> list[str]:
+    query = select(ProcessorConfigRow.processor).where(
+        ProcessorConfigRow.merchant_id == merchant_id, ProcessorConfigRow.enabled.is_(True)
+    )
+    return sorted(await session.scalars(query))
