@@ -18,6 +18,7 @@ from services.merchant.authenticator import ApiKeyAuthenticator
 from services.merchant.authz import EdgeAuthorizer
 from services.merchant.config import Settings
 from services.merchant.credentials import CredentialCipher
+from services.merchant.internal_servicer import MerchantInternalServicer
 
 
 async def start(settings: ServiceSettings) -> None:
