@@ -26,9 +26,15 @@ Register = Callable[[grpc.aio.Server], Awaitable[Sequence[str]]]
 Cleanup = Callable[[], Awaitable[None]]
 
 
-async def serve(name: str, settings: ServiceSettings, register: Register, cleanup: Cleanup | None = None) -> None:
+async def serve(
+    name: str,
+    settings: ServiceSettings,
+    register: Register,
+    cleanup: Cleanup | None = None,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+) -> None:
     """Run until SIGTERM/SIGINT. `register` adds the servicers and returns their full names."""
-    server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+    server = grpc.aio.server(interceptors=[ErrorInterceptor(), *interceptors])
     service_names = list(await register(server))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

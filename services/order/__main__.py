@@ -1,6 +1,10 @@
 """python -m services.order"""
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 import grpc
 from payloops.order.v1 import order_service_pb2, order_service_pb2_grpc
@@ -9,20 +13,56 @@ from services.common.config import ServiceSettings
 from services.common.db import create_engine, session_factory
 from services.common.server import run, serve
 from services.order.config import Settings
+from services.order.idempotency import IdempotencyInterceptor, IdempotencyStore
 from services.order.servicer import OrderServicer
+
+SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
+# The POSTs of the merchant API, which honour the Idempotency-Key header.
+IDEMPOTENT_METHODS = frozenset(
+    f"/{SERVICE}/{name}"
+    for name in ("CreateOrder", "PayOrder", "CaptureOrder", "CancelOrder", "RefundOrder", "CreateCheckoutSession")
+)
+log = logging.getLogger("payloops.order")
+
+
+async def purge_idempotency_keys(store: IdempotencyStore) -> None:
+    while True:
+        try:
+            purged = await store.purge_expired()
+            if purged:
+                log.info("purged expired idempotency keys", extra={"count": purged})
+        except Exception:
+            log.exception("idempotency key purge failed")
+        await asyncio.sleep(3600)
 
 
 async def start(settings: ServiceSettings) -> None:
     assert isinstance(settings, Settings)
     engine = create_engine(settings)
+    sessions = session_factory(engine)
+    store = IdempotencyStore(
+        sessions,
+        lease=timedelta(seconds=settings.idempotency_lease_seconds),
+        retention=timedelta(hours=settings.idempotency_retention_hours),
+    )
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         # Payments, refunds and checkout arrive with their issues; they answer UNIMPLEMENTED until then.
-        servicer = OrderServicer(settings, session_factory(engine))  # type: ignore[abstract]
+        servicer = OrderServicer(settings, sessions)  # type: ignore[abstract]
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
-        return [order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name]
+        return [SERVICE]
 
-    await serve("order", settings, register, cleanup=engine.dispose)
+    purger = asyncio.create_task(purge_idempotency_keys(store))
+
+    async def cleanup() -> None:
+        purger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purger
+        await engine.dispose()
+
+    await serve(
+        "order", settings, register, cleanup=cleanup, interceptors=[IdempotencyInterceptor(store, IDEMPOTENT_METHODS)]
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,161 @@
+"""Idempotency-Key for the merchant API's POSTs, stored durably per merchant.
+
+The first request with a key runs once and its answer (message or error status) is
+stored; a later request with the same key and the same body gets the stored answer;
+the same key with another body is 409 IDEMPOTENCY_KEY_REUSED; a request arriving while
+the first is still running is 409 IDEMPOTENCY_KEY_IN_USE. Transient failures
+(INTERNAL, UNAVAILABLE, ...) are not stored, so the client's retry runs again; a key
+whose first request died mid-way is taken over after `lease`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import grpc
+from google.rpc import status_pb2
+from grpc_status import rpc_status
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.common.errors import Conflict, FieldViolation, InvalidArgument, PayLoopsError
+from services.common.identity import Context, caller, metadata_value
+from services.order.models import IdempotencyKeyRow
+
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 255
+TRANSIENT = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNKNOWN}
+Handler = Callable[[Any, Context], Awaitable[Any]]
+
+
+def matching(scope: dict[str, str]) -> list[Any]:
+    return [getattr(IdempotencyKeyRow, name) == value for name, value in scope.items()]
+
+
+def fingerprint(method: str, request: Any) -> str:
+    return hashlib.sha256(method.encode() + b"\0" + request.SerializeToString(deterministic=True)).hexdigest()
+
+
+class IdempotencyStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], lease: timedelta, retention: timedelta) -> None:
+        self.sessions = sessions
+        self.lease = lease
+        self.retention = retention
+
+    async def run(self, method: str, handler: Handler, request: Any, context: Context) -> Any:
+        """Run `handler` at most once per (merchant, mode, key); bytes are a stored answer."""
+        key = metadata_value(context, HEADER)
+        if not key:
+            return await handler(request, context)
+        if len(key) > MAX_KEY_LENGTH:
+            raise InvalidArgument(
+                message=f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters",
+                reason="IDEMPOTENCY_KEY_INVALID",
+                violations=[FieldViolation("Idempotency-Key", f"at most {MAX_KEY_LENGTH} characters")],
+            )
+        who = caller(context)
+        scope = {"merchant_id": who.merchant_id, "mode": who.mode, "key": key}
+        digest = fingerprint(method, request)
+        stored = await self._claim(scope, digest)
+        if stored is not None:
+            return await self._replay(stored, digest, context)
+        try:
+            response = await handler(request, context)
+        except PayLoopsError as error:
+            await self._finish(scope, error.code, error.to_status().SerializeToString())
+            raise
+        except BaseException:
+            await self._release(scope)
+            raise
+        await self._finish(scope, grpc.StatusCode.OK, response.SerializeToString())
+        return response
+
+    async def _claim(self, scope: dict[str, str], digest: str) -> IdempotencyKeyRow | None:
+        """None when this request now owns the key; else the existing row."""
+        async with self.sessions.begin() as session:
+            claimed = await session.execute(
+                insert(IdempotencyKeyRow)
+                .values(**scope, request_hash=digest)
+                .on_conflict_do_nothing()
+                .returning(IdempotencyKeyRow.key)
+            )
+            if claimed.first() is not None:
+                return None
+            stale = IdempotencyKeyRow.updated_at < func.now() - self.lease
+            row, lease_expired = (
+                await session.execute(select(IdempotencyKeyRow, stale).where(*matching(scope)).with_for_update())
+            ).one()
+            if row.state == "running" and lease_expired and row.request_hash == digest:
+                await session.execute(update(IdempotencyKeyRow).filter_by(**scope).values(updated_at=func.now()))
+                return None
+            session.expunge(row)
+            return row
+
+    async def _replay(self, row: IdempotencyKeyRow, digest: str, context: Context) -> Any:
+        if row.request_hash != digest:
+            raise Conflict(
+                message="this Idempotency-Key was used with a different request", reason="IDEMPOTENCY_KEY_REUSED"
+            )
+        if row.state == "running":
+            raise Conflict(
+                message="a request with this Idempotency-Key is still running; retry later",
+                reason="IDEMPOTENCY_KEY_IN_USE",
+            )
+        if row.status_code != grpc.StatusCode.OK.value[0]:
+            await context.abort_with_status(rpc_status.to_status(status_pb2.Status.FromString(row.response)))
+        return row.response
+
+    async def _finish(self, scope: dict[str, str], code: grpc.StatusCode, payload: bytes) -> None:
+        if code in TRANSIENT:
+            await self._release(scope)
+            return
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(IdempotencyKeyRow)
+                .filter_by(**scope)
+                .values(state="done", status_code=code.value[0], response=payload, updated_at=func.now())
+            )
+
+    async def _release(self, scope: dict[str, str]) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(delete(IdempotencyKeyRow).filter_by(**scope))
+
+    async def purge_expired(self) -> int:
+        async with self.sessions.begin() as session:
+            done = await session.execute(
+                delete(IdempotencyKeyRow).where(IdempotencyKeyRow.created_at < func.now() - self.retention)
+            )
+        return int(getattr(done, "rowcount", 0) or 0)
+
+
+class IdempotencyInterceptor(grpc.aio.ServerInterceptor):
+    """Applies an IdempotencyStore to the listed methods (full gRPC method names)."""
+
+    def __init__(self, store: IdempotencyStore, methods: frozenset[str]) -> None:
+        self.store = store
+        self.methods = methods
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or handler.unary_unary is None or method not in self.methods:
+            return handler
+        inner: Handler = handler.unary_unary  # type: ignore[assignment]  # aio handlers are coroutines
+        serialize = handler.response_serializer
+
+        async def once(request: Any, context: Context) -> Any:
+            return await self.store.run(method, inner, request, context)
+
+        def serialize_or_replay(response: Any) -> bytes:
+            return response if isinstance(response, bytes) else serialize(response)  # type: ignore[misc]
+
+        return grpc.unary_unary_rpc_method_handler(
+            once, request_deserializer=handler.request_deserializer, response_serializer=serialize_or_replay
+        )
