@@ -67,7 +67,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
 
     async def CreateOrder(
         self, request: order_service_pb2.CreateOrderRequest, context: Context
-    ) -> order_service_pb2.CreateOrderResponse:
+    ) -> order_pb2.Order:
         who = caller(context)
         new = NewOrder(
             amount=request.amount,
@@ -82,15 +82,15 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         validate_new_order(new, max_amount=self.settings.max_amount)
         async with self.sessions.begin() as session:
             order = await repository.create_order(session=session, caller=who, order=new)
-        return order_service_pb2.CreateOrderResponse(order=order_to_proto(order))
+        return order_to_proto(order)
 
     async def GetOrder(
         self, request: order_service_pb2.GetOrderRequest, context: Context
-    ) -> order_service_pb2.GetOrderResponse:
+    ) -> order_pb2.Order:
         who = caller(context)
         async with self.sessions() as session:
             order = await repository.get_order_or_raise(session=session, caller=who, order_id=required_id(request.id))
-        return order_service_pb2.GetOrderResponse(order=order_to_proto(order))
+        return order_to_proto(order)
 
     async def ListOrders(
         self, request: order_service_pb2.ListOrdersRequest, context: Context

@@ -156,30 +156,6 @@ class GetMerchantRequest(_message.Message):
 Global___GetMerchantRequest: _TypeAlias = GetMerchantRequest  # noqa: Y015
 
 @_typing.final
-class GetMerchantResponse(_message.Message):
-    """Response of GetMerchant."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    MERCHANT_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def merchant(self) -> _merchant_pb2.Merchant:
-        """The calling merchant."""
-
-    def __init__(
-        self,
-        *,
-        merchant: _merchant_pb2.Merchant | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["merchant", b"merchant"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["merchant", b"merchant"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetMerchantResponse: _TypeAlias = GetMerchantResponse  # noqa: Y015
-
-@_typing.final
 class UpdateMerchantRequest(_message.Message):
     """Request of UpdateMerchant. Unset fields are left as they are."""
 
@@ -211,30 +187,6 @@ class UpdateMerchantRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__webhook_url) -> _WhichOneofReturnType__webhook_url | None: ...
 
 Global___UpdateMerchantRequest: _TypeAlias = UpdateMerchantRequest  # noqa: Y015
-
-@_typing.final
-class UpdateMerchantResponse(_message.Message):
-    """Response of UpdateMerchant."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    MERCHANT_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def merchant(self) -> _merchant_pb2.Merchant:
-        """The updated merchant."""
-
-    def __init__(
-        self,
-        *,
-        merchant: _merchant_pb2.Merchant | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["merchant", b"merchant"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["merchant", b"merchant"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___UpdateMerchantResponse: _TypeAlias = UpdateMerchantResponse  # noqa: Y015
 
 @_typing.final
 class ListApiKeysRequest(_message.Message):
@@ -354,30 +306,6 @@ class RevokeApiKeyRequest(_message.Message):
 Global___RevokeApiKeyRequest: _TypeAlias = RevokeApiKeyRequest  # noqa: Y015
 
 @_typing.final
-class RevokeApiKeyResponse(_message.Message):
-    """Response of RevokeApiKey."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    API_KEY_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def api_key(self) -> _merchant_pb2.ApiKey:
-        """The revoked key."""
-
-    def __init__(
-        self,
-        *,
-        api_key: _merchant_pb2.ApiKey | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___RevokeApiKeyResponse: _TypeAlias = RevokeApiKeyResponse  # noqa: Y015
-
-@_typing.final
 class ListProcessorConfigsRequest(_message.Message):
     """Request of ListProcessorConfigs."""
 
@@ -471,30 +399,6 @@ class SetProcessorConfigRequest(_message.Message):
 Global___SetProcessorConfigRequest: _TypeAlias = SetProcessorConfigRequest  # noqa: Y015
 
 @_typing.final
-class SetProcessorConfigResponse(_message.Message):
-    """Response of SetProcessorConfig."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    PROCESSOR_CONFIG_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def processor_config(self) -> _merchant_pb2.ProcessorConfig:
-        """The stored configuration, masked."""
-
-    def __init__(
-        self,
-        *,
-        processor_config: _merchant_pb2.ProcessorConfig | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["processor_config", b"processor_config"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["processor_config", b"processor_config"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___SetProcessorConfigResponse: _TypeAlias = SetProcessorConfigResponse  # noqa: Y015
-
-@_typing.final
 class ListRoutingRulesRequest(_message.Message):
     """Request of ListRoutingRules."""
 
@@ -560,30 +464,6 @@ class CreateRoutingRuleRequest(_message.Message):
 Global___CreateRoutingRuleRequest: _TypeAlias = CreateRoutingRuleRequest  # noqa: Y015
 
 @_typing.final
-class CreateRoutingRuleResponse(_message.Message):
-    """Response of CreateRoutingRule."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ROUTING_RULE_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def routing_rule(self) -> _merchant_pb2.RoutingRule:
-        """The stored rule."""
-
-    def __init__(
-        self,
-        *,
-        routing_rule: _merchant_pb2.RoutingRule | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["routing_rule", b"routing_rule"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["routing_rule", b"routing_rule"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateRoutingRuleResponse: _TypeAlias = CreateRoutingRuleResponse  # noqa: Y015
-
-@_typing.final
 class DeleteRoutingRuleRequest(_message.Message):
     """Request of DeleteRoutingRule."""
 
@@ -604,30 +484,6 @@ class DeleteRoutingRuleRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteRoutingRuleRequest: _TypeAlias = DeleteRoutingRuleRequest  # noqa: Y015
-
-@_typing.final
-class DeleteRoutingRuleResponse(_message.Message):
-    """Response of DeleteRoutingRule."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ROUTING_RULE_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def routing_rule(self) -> _merchant_pb2.RoutingRule:
-        """The deleted rule."""
-
-    def __init__(
-        self,
-        *,
-        routing_rule: _merchant_pb2.RoutingRule | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["routing_rule", b"routing_rule"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["routing_rule", b"routing_rule"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___DeleteRoutingRuleResponse: _TypeAlias = DeleteRoutingRuleResponse  # noqa: Y015
 
 @_typing.final
 class ListWebhookEndpointsRequest(_message.Message):
@@ -699,30 +555,6 @@ class CreateWebhookEndpointRequest(_message.Message):
 Global___CreateWebhookEndpointRequest: _TypeAlias = CreateWebhookEndpointRequest  # noqa: Y015
 
 @_typing.final
-class CreateWebhookEndpointResponse(_message.Message):
-    """Response of CreateWebhookEndpoint."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    WEBHOOK_ENDPOINT_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def webhook_endpoint(self) -> _merchant_pb2.WebhookEndpoint:
-        """The endpoint with its signing secret."""
-
-    def __init__(
-        self,
-        *,
-        webhook_endpoint: _merchant_pb2.WebhookEndpoint | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["webhook_endpoint", b"webhook_endpoint"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["webhook_endpoint", b"webhook_endpoint"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateWebhookEndpointResponse: _TypeAlias = CreateWebhookEndpointResponse  # noqa: Y015
-
-@_typing.final
 class DeleteWebhookEndpointRequest(_message.Message):
     """Request of DeleteWebhookEndpoint."""
 
@@ -743,27 +575,3 @@ class DeleteWebhookEndpointRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteWebhookEndpointRequest: _TypeAlias = DeleteWebhookEndpointRequest  # noqa: Y015
-
-@_typing.final
-class DeleteWebhookEndpointResponse(_message.Message):
-    """Response of DeleteWebhookEndpoint."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    WEBHOOK_ENDPOINT_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def webhook_endpoint(self) -> _merchant_pb2.WebhookEndpoint:
-        """The deleted endpoint."""
-
-    def __init__(
-        self,
-        *,
-        webhook_endpoint: _merchant_pb2.WebhookEndpoint | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["webhook_endpoint", b"webhook_endpoint"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["webhook_endpoint", b"webhook_endpoint"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___DeleteWebhookEndpointResponse: _TypeAlias = DeleteWebhookEndpointResponse  # noqa: Y015

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from payloops.merchant.v1 import merchant_pb2 as payloops_dot_merchant_dot_v1_dot_merchant__pb2
 from payloops.merchant.v1 import merchant_service_pb2 as payloops_dot_merchant_dot_v1_dot_merchant__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -49,12 +50,12 @@ class MerchantServiceStub:
         self.GetMerchant = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/GetMerchant',
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetMerchantRequest.SerializeToString,
-                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetMerchantResponse.FromString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
                 _registered_method=True)
         self.UpdateMerchant = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/UpdateMerchant',
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.UpdateMerchantRequest.SerializeToString,
-                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.UpdateMerchantResponse.FromString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
                 _registered_method=True)
         self.ListApiKeys = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/ListApiKeys',
@@ -69,7 +70,7 @@ class MerchantServiceStub:
         self.RevokeApiKey = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/RevokeApiKey',
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.RevokeApiKeyRequest.SerializeToString,
-                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.RevokeApiKeyResponse.FromString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.ApiKey.FromString,
                 _registered_method=True)
         self.ListProcessorConfigs = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/ListProcessorConfigs',
@@ -79,7 +80,7 @@ class MerchantServiceStub:
         self.SetProcessorConfig = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/SetProcessorConfig',
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SetProcessorConfigRequest.SerializeToString,
-                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SetProcessorConfigResponse.FromString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.ProcessorConfig.FromString,
                 _registered_method=True)
         self.ListRoutingRules = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/ListRoutingRules',
@@ -89,12 +90,12 @@ class MerchantServiceStub:
         self.CreateRoutingRule = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/CreateRoutingRule',
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateRoutingRuleRequest.SerializeToString,
-                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateRoutingRuleResponse.FromString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.RoutingRule.FromString,
                 _registered_method=True)
         self.DeleteRoutingRule = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/DeleteRoutingRule',
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteRoutingRuleRequest.SerializeToString,
-                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteRoutingRuleResponse.FromString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.RoutingRule.FromString,
                 _registered_method=True)
         self.ListWebhookEndpoints = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/ListWebhookEndpoints',
@@ -104,12 +105,12 @@ class MerchantServiceStub:
         self.CreateWebhookEndpoint = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/CreateWebhookEndpoint',
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateWebhookEndpointRequest.SerializeToString,
-                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateWebhookEndpointResponse.FromString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.WebhookEndpoint.FromString,
                 _registered_method=True)
         self.DeleteWebhookEndpoint = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/DeleteWebhookEndpoint',
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteWebhookEndpointRequest.SerializeToString,
-                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteWebhookEndpointResponse.FromString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.WebhookEndpoint.FromString,
                 _registered_method=True)
 
 
@@ -239,12 +240,12 @@ def add_MerchantServiceServicer_to_server(servicer, server):
             'GetMerchant': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMerchant,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetMerchantRequest.FromString,
-                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetMerchantResponse.SerializeToString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
             ),
             'UpdateMerchant': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateMerchant,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.UpdateMerchantRequest.FromString,
-                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.UpdateMerchantResponse.SerializeToString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
             ),
             'ListApiKeys': grpc.unary_unary_rpc_method_handler(
                     servicer.ListApiKeys,
@@ -259,7 +260,7 @@ def add_MerchantServiceServicer_to_server(servicer, server):
             'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
                     servicer.RevokeApiKey,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.RevokeApiKeyRequest.FromString,
-                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.RevokeApiKeyResponse.SerializeToString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.ApiKey.SerializeToString,
             ),
             'ListProcessorConfigs': grpc.unary_unary_rpc_method_handler(
                     servicer.ListProcessorConfigs,
@@ -269,7 +270,7 @@ def add_MerchantServiceServicer_to_server(servicer, server):
             'SetProcessorConfig': grpc.unary_unary_rpc_method_handler(
                     servicer.SetProcessorConfig,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SetProcessorConfigRequest.FromString,
-                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SetProcessorConfigResponse.SerializeToString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.ProcessorConfig.SerializeToString,
             ),
             'ListRoutingRules': grpc.unary_unary_rpc_method_handler(
                     servicer.ListRoutingRules,
@@ -279,12 +280,12 @@ def add_MerchantServiceServicer_to_server(servicer, server):
             'CreateRoutingRule': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateRoutingRule,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateRoutingRuleRequest.FromString,
-                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateRoutingRuleResponse.SerializeToString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.RoutingRule.SerializeToString,
             ),
             'DeleteRoutingRule': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteRoutingRule,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteRoutingRuleRequest.FromString,
-                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteRoutingRuleResponse.SerializeToString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.RoutingRule.SerializeToString,
             ),
             'ListWebhookEndpoints': grpc.unary_unary_rpc_method_handler(
                     servicer.ListWebhookEndpoints,
@@ -294,12 +295,12 @@ def add_MerchantServiceServicer_to_server(servicer, server):
             'CreateWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateWebhookEndpoint,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateWebhookEndpointRequest.FromString,
-                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateWebhookEndpointResponse.SerializeToString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.WebhookEndpoint.SerializeToString,
             ),
             'DeleteWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteWebhookEndpoint,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteWebhookEndpointRequest.FromString,
-                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteWebhookEndpointResponse.SerializeToString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.WebhookEndpoint.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -384,7 +385,7 @@ class MerchantService:
             target,
             '/payloops.merchant.v1.MerchantService/GetMerchant',
             payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetMerchantRequest.SerializeToString,
-            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetMerchantResponse.FromString,
+            payloops_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
             options,
             channel_credentials,
             insecure,
@@ -411,7 +412,7 @@ class MerchantService:
             target,
             '/payloops.merchant.v1.MerchantService/UpdateMerchant',
             payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.UpdateMerchantRequest.SerializeToString,
-            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.UpdateMerchantResponse.FromString,
+            payloops_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
             options,
             channel_credentials,
             insecure,
@@ -492,7 +493,7 @@ class MerchantService:
             target,
             '/payloops.merchant.v1.MerchantService/RevokeApiKey',
             payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.RevokeApiKeyRequest.SerializeToString,
-            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.RevokeApiKeyResponse.FromString,
+            payloops_dot_merchant_dot_v1_dot_merchant__pb2.ApiKey.FromString,
             options,
             channel_credentials,
             insecure,
@@ -546,7 +547,7 @@ class MerchantService:
             target,
             '/payloops.merchant.v1.MerchantService/SetProcessorConfig',
             payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SetProcessorConfigRequest.SerializeToString,
-            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SetProcessorConfigResponse.FromString,
+            payloops_dot_merchant_dot_v1_dot_merchant__pb2.ProcessorConfig.FromString,
             options,
             channel_credentials,
             insecure,
@@ -600,7 +601,7 @@ class MerchantService:
             target,
             '/payloops.merchant.v1.MerchantService/CreateRoutingRule',
             payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateRoutingRuleRequest.SerializeToString,
-            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateRoutingRuleResponse.FromString,
+            payloops_dot_merchant_dot_v1_dot_merchant__pb2.RoutingRule.FromString,
             options,
             channel_credentials,
             insecure,
@@ -627,7 +628,7 @@ class MerchantService:
             target,
             '/payloops.merchant.v1.MerchantService/DeleteRoutingRule',
             payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteRoutingRuleRequest.SerializeToString,
-            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteRoutingRuleResponse.FromString,
+            payloops_dot_merchant_dot_v1_dot_merchant__pb2.RoutingRule.FromString,
             options,
             channel_credentials,
             insecure,
@@ -681,7 +682,7 @@ class MerchantService:
             target,
             '/payloops.merchant.v1.MerchantService/CreateWebhookEndpoint',
             payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateWebhookEndpointRequest.SerializeToString,
-            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.CreateWebhookEndpointResponse.FromString,
+            payloops_dot_merchant_dot_v1_dot_merchant__pb2.WebhookEndpoint.FromString,
             options,
             channel_credentials,
             insecure,
@@ -708,7 +709,7 @@ class MerchantService:
             target,
             '/payloops.merchant.v1.MerchantService/DeleteWebhookEndpoint',
             payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteWebhookEndpointRequest.SerializeToString,
-            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteWebhookEndpointResponse.FromString,
+            payloops_dot_merchant_dot_v1_dot_merchant__pb2.WebhookEndpoint.FromString,
             options,
             channel_credentials,
             insecure,

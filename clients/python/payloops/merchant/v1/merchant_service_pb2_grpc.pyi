@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from payloops.merchant.v1 import merchant_pb2 as _merchant_pb2
 from payloops.merchant.v1 import merchant_service_pb2 as _merchant_service_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -39,31 +40,31 @@ class MerchantServiceStub:
     """Creates a merchant account and logs it in."""
     Login: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.LoginRequest, _merchant_service_pb2.LoginResponse]
     """Logs a merchant in."""
-    GetMerchant: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.GetMerchantRequest, _merchant_service_pb2.GetMerchantResponse]
+    GetMerchant: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.GetMerchantRequest, _merchant_pb2.Merchant]
     """Returns the calling merchant."""
-    UpdateMerchant: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.UpdateMerchantRequest, _merchant_service_pb2.UpdateMerchantResponse]
+    UpdateMerchant: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.UpdateMerchantRequest, _merchant_pb2.Merchant]
     """Updates the calling merchant."""
     ListApiKeys: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.ListApiKeysRequest, _merchant_service_pb2.ListApiKeysResponse]
     """Lists the merchant's API keys (never their secrets)."""
     CreateApiKey: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateApiKeyRequest, _merchant_service_pb2.CreateApiKeyResponse]
     """Creates an API key; the answer is the only time its secret is shown."""
-    RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.RevokeApiKeyRequest, _merchant_service_pb2.RevokeApiKeyResponse]
+    RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.RevokeApiKeyRequest, _merchant_pb2.ApiKey]
     """Revokes an API key; it answers 401 from then on."""
     ListProcessorConfigs: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.ListProcessorConfigsRequest, _merchant_service_pb2.ListProcessorConfigsResponse]
     """Lists the merchant's processor configurations, credentials masked."""
-    SetProcessorConfig: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.SetProcessorConfigRequest, _merchant_service_pb2.SetProcessorConfigResponse]
+    SetProcessorConfig: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.SetProcessorConfigRequest, _merchant_pb2.ProcessorConfig]
     """Creates or replaces the configuration of one processor."""
     ListRoutingRules: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.ListRoutingRulesRequest, _merchant_service_pb2.ListRoutingRulesResponse]
     """Lists the merchant's routing rules by priority."""
-    CreateRoutingRule: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateRoutingRuleRequest, _merchant_service_pb2.CreateRoutingRuleResponse]
+    CreateRoutingRule: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateRoutingRuleRequest, _merchant_pb2.RoutingRule]
     """Creates a routing rule."""
-    DeleteRoutingRule: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteRoutingRuleRequest, _merchant_service_pb2.DeleteRoutingRuleResponse]
+    DeleteRoutingRule: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteRoutingRuleRequest, _merchant_pb2.RoutingRule]
     """Deletes a routing rule."""
     ListWebhookEndpoints: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.ListWebhookEndpointsRequest, _merchant_service_pb2.ListWebhookEndpointsResponse]
     """Lists the merchant's webhook endpoints (without secrets)."""
-    CreateWebhookEndpoint: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateWebhookEndpointRequest, _merchant_service_pb2.CreateWebhookEndpointResponse]
+    CreateWebhookEndpoint: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateWebhookEndpointRequest, _merchant_pb2.WebhookEndpoint]
     """Creates a webhook endpoint; the answer is the only time its secret is shown."""
-    DeleteWebhookEndpoint: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteWebhookEndpointRequest, _merchant_service_pb2.DeleteWebhookEndpointResponse]
+    DeleteWebhookEndpoint: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteWebhookEndpointRequest, _merchant_pb2.WebhookEndpoint]
     """Deletes a webhook endpoint."""
 
 @_typing.type_check_only
@@ -77,31 +78,31 @@ class MerchantServiceAsyncStub(MerchantServiceStub):
     """Creates a merchant account and logs it in."""
     Login: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.LoginRequest, _merchant_service_pb2.LoginResponse]  # type: ignore[assignment]
     """Logs a merchant in."""
-    GetMerchant: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.GetMerchantRequest, _merchant_service_pb2.GetMerchantResponse]  # type: ignore[assignment]
+    GetMerchant: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.GetMerchantRequest, _merchant_pb2.Merchant]  # type: ignore[assignment]
     """Returns the calling merchant."""
-    UpdateMerchant: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.UpdateMerchantRequest, _merchant_service_pb2.UpdateMerchantResponse]  # type: ignore[assignment]
+    UpdateMerchant: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.UpdateMerchantRequest, _merchant_pb2.Merchant]  # type: ignore[assignment]
     """Updates the calling merchant."""
     ListApiKeys: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.ListApiKeysRequest, _merchant_service_pb2.ListApiKeysResponse]  # type: ignore[assignment]
     """Lists the merchant's API keys (never their secrets)."""
     CreateApiKey: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateApiKeyRequest, _merchant_service_pb2.CreateApiKeyResponse]  # type: ignore[assignment]
     """Creates an API key; the answer is the only time its secret is shown."""
-    RevokeApiKey: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.RevokeApiKeyRequest, _merchant_service_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
+    RevokeApiKey: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.RevokeApiKeyRequest, _merchant_pb2.ApiKey]  # type: ignore[assignment]
     """Revokes an API key; it answers 401 from then on."""
     ListProcessorConfigs: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.ListProcessorConfigsRequest, _merchant_service_pb2.ListProcessorConfigsResponse]  # type: ignore[assignment]
     """Lists the merchant's processor configurations, credentials masked."""
-    SetProcessorConfig: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.SetProcessorConfigRequest, _merchant_service_pb2.SetProcessorConfigResponse]  # type: ignore[assignment]
+    SetProcessorConfig: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.SetProcessorConfigRequest, _merchant_pb2.ProcessorConfig]  # type: ignore[assignment]
     """Creates or replaces the configuration of one processor."""
     ListRoutingRules: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.ListRoutingRulesRequest, _merchant_service_pb2.ListRoutingRulesResponse]  # type: ignore[assignment]
     """Lists the merchant's routing rules by priority."""
-    CreateRoutingRule: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateRoutingRuleRequest, _merchant_service_pb2.CreateRoutingRuleResponse]  # type: ignore[assignment]
+    CreateRoutingRule: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateRoutingRuleRequest, _merchant_pb2.RoutingRule]  # type: ignore[assignment]
     """Creates a routing rule."""
-    DeleteRoutingRule: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteRoutingRuleRequest, _merchant_service_pb2.DeleteRoutingRuleResponse]  # type: ignore[assignment]
+    DeleteRoutingRule: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteRoutingRuleRequest, _merchant_pb2.RoutingRule]  # type: ignore[assignment]
     """Deletes a routing rule."""
     ListWebhookEndpoints: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.ListWebhookEndpointsRequest, _merchant_service_pb2.ListWebhookEndpointsResponse]  # type: ignore[assignment]
     """Lists the merchant's webhook endpoints (without secrets)."""
-    CreateWebhookEndpoint: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateWebhookEndpointRequest, _merchant_service_pb2.CreateWebhookEndpointResponse]  # type: ignore[assignment]
+    CreateWebhookEndpoint: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateWebhookEndpointRequest, _merchant_pb2.WebhookEndpoint]  # type: ignore[assignment]
     """Creates a webhook endpoint; the answer is the only time its secret is shown."""
-    DeleteWebhookEndpoint: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteWebhookEndpointRequest, _merchant_service_pb2.DeleteWebhookEndpointResponse]  # type: ignore[assignment]
+    DeleteWebhookEndpoint: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteWebhookEndpointRequest, _merchant_pb2.WebhookEndpoint]  # type: ignore[assignment]
     """Deletes a webhook endpoint."""
 
 class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -130,7 +131,7 @@ class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _merchant_service_pb2.GetMerchantRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_merchant_service_pb2.GetMerchantResponse, _abc.Awaitable[_merchant_service_pb2.GetMerchantResponse]]:
+    ) -> _typing.Union[_merchant_pb2.Merchant, _abc.Awaitable[_merchant_pb2.Merchant]]:
         """Returns the calling merchant."""
 
     @_abc_1.abstractmethod
@@ -138,7 +139,7 @@ class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _merchant_service_pb2.UpdateMerchantRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_merchant_service_pb2.UpdateMerchantResponse, _abc.Awaitable[_merchant_service_pb2.UpdateMerchantResponse]]:
+    ) -> _typing.Union[_merchant_pb2.Merchant, _abc.Awaitable[_merchant_pb2.Merchant]]:
         """Updates the calling merchant."""
 
     @_abc_1.abstractmethod
@@ -162,7 +163,7 @@ class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _merchant_service_pb2.RevokeApiKeyRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_merchant_service_pb2.RevokeApiKeyResponse, _abc.Awaitable[_merchant_service_pb2.RevokeApiKeyResponse]]:
+    ) -> _typing.Union[_merchant_pb2.ApiKey, _abc.Awaitable[_merchant_pb2.ApiKey]]:
         """Revokes an API key; it answers 401 from then on."""
 
     @_abc_1.abstractmethod
@@ -178,7 +179,7 @@ class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _merchant_service_pb2.SetProcessorConfigRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_merchant_service_pb2.SetProcessorConfigResponse, _abc.Awaitable[_merchant_service_pb2.SetProcessorConfigResponse]]:
+    ) -> _typing.Union[_merchant_pb2.ProcessorConfig, _abc.Awaitable[_merchant_pb2.ProcessorConfig]]:
         """Creates or replaces the configuration of one processor."""
 
     @_abc_1.abstractmethod
@@ -194,7 +195,7 @@ class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _merchant_service_pb2.CreateRoutingRuleRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_merchant_service_pb2.CreateRoutingRuleResponse, _abc.Awaitable[_merchant_service_pb2.CreateRoutingRuleResponse]]:
+    ) -> _typing.Union[_merchant_pb2.RoutingRule, _abc.Awaitable[_merchant_pb2.RoutingRule]]:
         """Creates a routing rule."""
 
     @_abc_1.abstractmethod
@@ -202,7 +203,7 @@ class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _merchant_service_pb2.DeleteRoutingRuleRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_merchant_service_pb2.DeleteRoutingRuleResponse, _abc.Awaitable[_merchant_service_pb2.DeleteRoutingRuleResponse]]:
+    ) -> _typing.Union[_merchant_pb2.RoutingRule, _abc.Awaitable[_merchant_pb2.RoutingRule]]:
         """Deletes a routing rule."""
 
     @_abc_1.abstractmethod
@@ -218,7 +219,7 @@ class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _merchant_service_pb2.CreateWebhookEndpointRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_merchant_service_pb2.CreateWebhookEndpointResponse, _abc.Awaitable[_merchant_service_pb2.CreateWebhookEndpointResponse]]:
+    ) -> _typing.Union[_merchant_pb2.WebhookEndpoint, _abc.Awaitable[_merchant_pb2.WebhookEndpoint]]:
         """Creates a webhook endpoint; the answer is the only time its secret is shown."""
 
     @_abc_1.abstractmethod
@@ -226,7 +227,7 @@ class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _merchant_service_pb2.DeleteWebhookEndpointRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_merchant_service_pb2.DeleteWebhookEndpointResponse, _abc.Awaitable[_merchant_service_pb2.DeleteWebhookEndpointResponse]]:
+    ) -> _typing.Union[_merchant_pb2.WebhookEndpoint, _abc.Awaitable[_merchant_pb2.WebhookEndpoint]]:
         """Deletes a webhook endpoint."""
 
 def add_MerchantServiceServicer_to_server(servicer: MerchantServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -85,30 +85,6 @@ class CreateOrderRequest(_message.Message):
 Global___CreateOrderRequest: _TypeAlias = CreateOrderRequest  # noqa: Y015
 
 @_typing.final
-class CreateOrderResponse(_message.Message):
-    """Response of CreateOrder."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ORDER_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def order(self) -> _order_pb2.Order:
-        """The new order, status CREATED."""
-
-    def __init__(
-        self,
-        *,
-        order: _order_pb2.Order | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateOrderResponse: _TypeAlias = CreateOrderResponse  # noqa: Y015
-
-@_typing.final
 class GetOrderRequest(_message.Message):
     """Request of GetOrder."""
 
@@ -129,30 +105,6 @@ class GetOrderRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetOrderRequest: _TypeAlias = GetOrderRequest  # noqa: Y015
-
-@_typing.final
-class GetOrderResponse(_message.Message):
-    """Response of GetOrder."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ORDER_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def order(self) -> _order_pb2.Order:
-        """The order."""
-
-    def __init__(
-        self,
-        *,
-        order: _order_pb2.Order | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetOrderResponse: _TypeAlias = GetOrderResponse  # noqa: Y015
 
 @_typing.final
 class ListOrdersRequest(_message.Message):
@@ -245,30 +197,6 @@ class PayOrderRequest(_message.Message):
 Global___PayOrderRequest: _TypeAlias = PayOrderRequest  # noqa: Y015
 
 @_typing.final
-class PayOrderResponse(_message.Message):
-    """Response of PayOrder."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ORDER_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def order(self) -> _order_pb2.Order:
-        """The order in a final or action-required state, or PROCESSING."""
-
-    def __init__(
-        self,
-        *,
-        order: _order_pb2.Order | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___PayOrderResponse: _TypeAlias = PayOrderResponse  # noqa: Y015
-
-@_typing.final
 class CaptureOrderRequest(_message.Message):
     """Request of CaptureOrder."""
 
@@ -297,30 +225,6 @@ class CaptureOrderRequest(_message.Message):
 Global___CaptureOrderRequest: _TypeAlias = CaptureOrderRequest  # noqa: Y015
 
 @_typing.final
-class CaptureOrderResponse(_message.Message):
-    """Response of CaptureOrder."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ORDER_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def order(self) -> _order_pb2.Order:
-        """The captured order."""
-
-    def __init__(
-        self,
-        *,
-        order: _order_pb2.Order | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CaptureOrderResponse: _TypeAlias = CaptureOrderResponse  # noqa: Y015
-
-@_typing.final
 class CancelOrderRequest(_message.Message):
     """Request of CancelOrder."""
 
@@ -341,30 +245,6 @@ class CancelOrderRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CancelOrderRequest: _TypeAlias = CancelOrderRequest  # noqa: Y015
-
-@_typing.final
-class CancelOrderResponse(_message.Message):
-    """Response of CancelOrder."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ORDER_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def order(self) -> _order_pb2.Order:
-        """The cancelled order."""
-
-    def __init__(
-        self,
-        *,
-        order: _order_pb2.Order | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CancelOrderResponse: _TypeAlias = CancelOrderResponse  # noqa: Y015
 
 @_typing.final
 class RefundOrderRequest(_message.Message):
@@ -397,30 +277,6 @@ class RefundOrderRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__amount) -> _WhichOneofReturnType__amount | None: ...
 
 Global___RefundOrderRequest: _TypeAlias = RefundOrderRequest  # noqa: Y015
-
-@_typing.final
-class RefundOrderResponse(_message.Message):
-    """Response of RefundOrder."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    REFUND_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def refund(self) -> _order_pb2.Refund:
-        """The refund."""
-
-    def __init__(
-        self,
-        *,
-        refund: _order_pb2.Refund | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["refund", b"refund"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["refund", b"refund"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___RefundOrderResponse: _TypeAlias = RefundOrderResponse  # noqa: Y015
 
 @_typing.final
 class ListTransactionsRequest(_message.Message):
@@ -491,30 +347,6 @@ class GetRefundRequest(_message.Message):
 Global___GetRefundRequest: _TypeAlias = GetRefundRequest  # noqa: Y015
 
 @_typing.final
-class GetRefundResponse(_message.Message):
-    """Response of GetRefund."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    REFUND_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def refund(self) -> _order_pb2.Refund:
-        """The refund."""
-
-    def __init__(
-        self,
-        *,
-        refund: _order_pb2.Refund | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["refund", b"refund"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["refund", b"refund"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetRefundResponse: _TypeAlias = GetRefundResponse  # noqa: Y015
-
-@_typing.final
 class CreateCheckoutSessionRequest(_message.Message):
     """Request of CreateCheckoutSession."""
 
@@ -545,30 +377,6 @@ class CreateCheckoutSessionRequest(_message.Message):
 Global___CreateCheckoutSessionRequest: _TypeAlias = CreateCheckoutSessionRequest  # noqa: Y015
 
 @_typing.final
-class CreateCheckoutSessionResponse(_message.Message):
-    """Response of CreateCheckoutSession."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    CHECKOUT_SESSION_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def checkout_session(self) -> _order_pb2.CheckoutSession:
-        """The new session."""
-
-    def __init__(
-        self,
-        *,
-        checkout_session: _order_pb2.CheckoutSession | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["checkout_session", b"checkout_session"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkout_session", b"checkout_session"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateCheckoutSessionResponse: _TypeAlias = CreateCheckoutSessionResponse  # noqa: Y015
-
-@_typing.final
 class GetAnalyticsSummaryRequest(_message.Message):
     """Request of GetAnalyticsSummary."""
 
@@ -597,27 +405,3 @@ class GetAnalyticsSummaryRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetAnalyticsSummaryRequest: _TypeAlias = GetAnalyticsSummaryRequest  # noqa: Y015
-
-@_typing.final
-class GetAnalyticsSummaryResponse(_message.Message):
-    """Response of GetAnalyticsSummary."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    SUMMARY_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def summary(self) -> _order_pb2.AnalyticsSummary:
-        """The totals."""
-
-    def __init__(
-        self,
-        *,
-        summary: _order_pb2.AnalyticsSummary | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["summary", b"summary"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["summary", b"summary"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetAnalyticsSummaryResponse: _TypeAlias = GetAnalyticsSummaryResponse  # noqa: Y015

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from payloops.order.v1 import order_pb2 as payloops_dot_order_dot_v1_dot_order__pb2
 from payloops.order.v1 import order_service_pb2 as payloops_dot_order_dot_v1_dot_order__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -40,12 +41,12 @@ class OrderServiceStub:
         self.CreateOrder = channel.unary_unary(
                 '/payloops.order.v1.OrderService/CreateOrder',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateOrderRequest.SerializeToString,
-                response_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateOrderResponse.FromString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
                 _registered_method=True)
         self.GetOrder = channel.unary_unary(
                 '/payloops.order.v1.OrderService/GetOrder',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetOrderRequest.SerializeToString,
-                response_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetOrderResponse.FromString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
                 _registered_method=True)
         self.ListOrders = channel.unary_unary(
                 '/payloops.order.v1.OrderService/ListOrders',
@@ -55,22 +56,22 @@ class OrderServiceStub:
         self.PayOrder = channel.unary_unary(
                 '/payloops.order.v1.OrderService/PayOrder',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.PayOrderRequest.SerializeToString,
-                response_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.PayOrderResponse.FromString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
                 _registered_method=True)
         self.CaptureOrder = channel.unary_unary(
                 '/payloops.order.v1.OrderService/CaptureOrder',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CaptureOrderRequest.SerializeToString,
-                response_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CaptureOrderResponse.FromString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
                 _registered_method=True)
         self.CancelOrder = channel.unary_unary(
                 '/payloops.order.v1.OrderService/CancelOrder',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CancelOrderRequest.SerializeToString,
-                response_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CancelOrderResponse.FromString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
                 _registered_method=True)
         self.RefundOrder = channel.unary_unary(
                 '/payloops.order.v1.OrderService/RefundOrder',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.RefundOrderRequest.SerializeToString,
-                response_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.RefundOrderResponse.FromString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.Refund.FromString,
                 _registered_method=True)
         self.ListTransactions = channel.unary_unary(
                 '/payloops.order.v1.OrderService/ListTransactions',
@@ -80,17 +81,17 @@ class OrderServiceStub:
         self.GetRefund = channel.unary_unary(
                 '/payloops.order.v1.OrderService/GetRefund',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetRefundRequest.SerializeToString,
-                response_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetRefundResponse.FromString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.Refund.FromString,
                 _registered_method=True)
         self.CreateCheckoutSession = channel.unary_unary(
                 '/payloops.order.v1.OrderService/CreateCheckoutSession',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateCheckoutSessionRequest.SerializeToString,
-                response_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateCheckoutSessionResponse.FromString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.FromString,
                 _registered_method=True)
         self.GetAnalyticsSummary = channel.unary_unary(
                 '/payloops.order.v1.OrderService/GetAnalyticsSummary',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetAnalyticsSummaryRequest.SerializeToString,
-                response_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetAnalyticsSummaryResponse.FromString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.AnalyticsSummary.FromString,
                 _registered_method=True)
 
 
@@ -183,12 +184,12 @@ def add_OrderServiceServicer_to_server(servicer, server):
             'CreateOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateOrder,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateOrderRequest.FromString,
-                    response_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateOrderResponse.SerializeToString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.SerializeToString,
             ),
             'GetOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.GetOrder,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetOrderRequest.FromString,
-                    response_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetOrderResponse.SerializeToString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.SerializeToString,
             ),
             'ListOrders': grpc.unary_unary_rpc_method_handler(
                     servicer.ListOrders,
@@ -198,22 +199,22 @@ def add_OrderServiceServicer_to_server(servicer, server):
             'PayOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.PayOrder,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.PayOrderRequest.FromString,
-                    response_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.PayOrderResponse.SerializeToString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.SerializeToString,
             ),
             'CaptureOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.CaptureOrder,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CaptureOrderRequest.FromString,
-                    response_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CaptureOrderResponse.SerializeToString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.SerializeToString,
             ),
             'CancelOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelOrder,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CancelOrderRequest.FromString,
-                    response_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CancelOrderResponse.SerializeToString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.Order.SerializeToString,
             ),
             'RefundOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.RefundOrder,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.RefundOrderRequest.FromString,
-                    response_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.RefundOrderResponse.SerializeToString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.Refund.SerializeToString,
             ),
             'ListTransactions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListTransactions,
@@ -223,17 +224,17 @@ def add_OrderServiceServicer_to_server(servicer, server):
             'GetRefund': grpc.unary_unary_rpc_method_handler(
                     servicer.GetRefund,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetRefundRequest.FromString,
-                    response_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetRefundResponse.SerializeToString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.Refund.SerializeToString,
             ),
             'CreateCheckoutSession': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateCheckoutSession,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateCheckoutSessionRequest.FromString,
-                    response_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateCheckoutSessionResponse.SerializeToString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.SerializeToString,
             ),
             'GetAnalyticsSummary': grpc.unary_unary_rpc_method_handler(
                     servicer.GetAnalyticsSummary,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetAnalyticsSummaryRequest.FromString,
-                    response_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetAnalyticsSummaryResponse.SerializeToString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.AnalyticsSummary.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -265,7 +266,7 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/CreateOrder',
             payloops_dot_order_dot_v1_dot_order__service__pb2.CreateOrderRequest.SerializeToString,
-            payloops_dot_order_dot_v1_dot_order__service__pb2.CreateOrderResponse.FromString,
+            payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
             options,
             channel_credentials,
             insecure,
@@ -292,7 +293,7 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/GetOrder',
             payloops_dot_order_dot_v1_dot_order__service__pb2.GetOrderRequest.SerializeToString,
-            payloops_dot_order_dot_v1_dot_order__service__pb2.GetOrderResponse.FromString,
+            payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
             options,
             channel_credentials,
             insecure,
@@ -346,7 +347,7 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/PayOrder',
             payloops_dot_order_dot_v1_dot_order__service__pb2.PayOrderRequest.SerializeToString,
-            payloops_dot_order_dot_v1_dot_order__service__pb2.PayOrderResponse.FromString,
+            payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
             options,
             channel_credentials,
             insecure,
@@ -373,7 +374,7 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/CaptureOrder',
             payloops_dot_order_dot_v1_dot_order__service__pb2.CaptureOrderRequest.SerializeToString,
-            payloops_dot_order_dot_v1_dot_order__service__pb2.CaptureOrderResponse.FromString,
+            payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
             options,
             channel_credentials,
             insecure,
@@ -400,7 +401,7 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/CancelOrder',
             payloops_dot_order_dot_v1_dot_order__service__pb2.CancelOrderRequest.SerializeToString,
-            payloops_dot_order_dot_v1_dot_order__service__pb2.CancelOrderResponse.FromString,
+            payloops_dot_order_dot_v1_dot_order__pb2.Order.FromString,
             options,
             channel_credentials,
             insecure,
@@ -427,7 +428,7 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/RefundOrder',
             payloops_dot_order_dot_v1_dot_order__service__pb2.RefundOrderRequest.SerializeToString,
-            payloops_dot_order_dot_v1_dot_order__service__pb2.RefundOrderResponse.FromString,
+            payloops_dot_order_dot_v1_dot_order__pb2.Refund.FromString,
             options,
             channel_credentials,
             insecure,
@@ -481,7 +482,7 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/GetRefund',
             payloops_dot_order_dot_v1_dot_order__service__pb2.GetRefundRequest.SerializeToString,
-            payloops_dot_order_dot_v1_dot_order__service__pb2.GetRefundResponse.FromString,
+            payloops_dot_order_dot_v1_dot_order__pb2.Refund.FromString,
             options,
             channel_credentials,
             insecure,
@@ -508,7 +509,7 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/CreateCheckoutSession',
             payloops_dot_order_dot_v1_dot_order__service__pb2.CreateCheckoutSessionRequest.SerializeToString,
-            payloops_dot_order_dot_v1_dot_order__service__pb2.CreateCheckoutSessionResponse.FromString,
+            payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.FromString,
             options,
             channel_credentials,
             insecure,
@@ -535,7 +536,7 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/GetAnalyticsSummary',
             payloops_dot_order_dot_v1_dot_order__service__pb2.GetAnalyticsSummaryRequest.SerializeToString,
-            payloops_dot_order_dot_v1_dot_order__service__pb2.GetAnalyticsSummaryResponse.FromString,
+            payloops_dot_order_dot_v1_dot_order__pb2.AnalyticsSummary.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from payloops.order.v1 import order_pb2 as _order_pb2
 from payloops.order.v1 import order_service_pb2 as _order_service_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -36,27 +37,27 @@ class OrderServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> OrderServiceAsyncStub: ...
-    CreateOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CreateOrderRequest, _order_service_pb2.CreateOrderResponse]
+    CreateOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CreateOrderRequest, _order_pb2.Order]
     """Creates an order."""
-    GetOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]
+    GetOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_pb2.Order]
     """Returns one order."""
     ListOrders: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.ListOrdersRequest, _order_service_pb2.ListOrdersResponse]
     """Lists orders, newest first."""
-    PayOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.PayOrderRequest, _order_service_pb2.PayOrderResponse]
+    PayOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.PayOrderRequest, _order_pb2.Order]
     """Pays an order and waits for the outcome up to the request deadline."""
-    CaptureOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CaptureOrderRequest, _order_service_pb2.CaptureOrderResponse]
+    CaptureOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CaptureOrderRequest, _order_pb2.Order]
     """Captures an authorized order (capture method MANUAL)."""
-    CancelOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CancelOrderRequest, _order_service_pb2.CancelOrderResponse]
+    CancelOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CancelOrderRequest, _order_pb2.Order]
     """Voids an authorization or cancels an unpaid order."""
-    RefundOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.RefundOrderRequest, _order_service_pb2.RefundOrderResponse]
+    RefundOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.RefundOrderRequest, _order_pb2.Refund]
     """Refunds (part of) an order's captured amount."""
     ListTransactions: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.ListTransactionsRequest, _order_service_pb2.ListTransactionsResponse]
     """Lists every processor interaction of an order, oldest first."""
-    GetRefund: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetRefundRequest, _order_service_pb2.GetRefundResponse]
+    GetRefund: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetRefundRequest, _order_pb2.Refund]
     """Returns one refund."""
-    CreateCheckoutSession: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CreateCheckoutSessionRequest, _order_service_pb2.CreateCheckoutSessionResponse]
+    CreateCheckoutSession: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CreateCheckoutSessionRequest, _order_pb2.CheckoutSession]
     """Creates a hosted payment page for an order."""
-    GetAnalyticsSummary: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetAnalyticsSummaryRequest, _order_service_pb2.GetAnalyticsSummaryResponse]
+    GetAnalyticsSummary: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetAnalyticsSummaryRequest, _order_pb2.AnalyticsSummary]
     """Totals over the merchant's orders in a time range (dashboard)."""
 
 @_typing.type_check_only
@@ -67,27 +68,27 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    CreateOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CreateOrderRequest, _order_service_pb2.CreateOrderResponse]  # type: ignore[assignment]
+    CreateOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CreateOrderRequest, _order_pb2.Order]  # type: ignore[assignment]
     """Creates an order."""
-    GetOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]  # type: ignore[assignment]
+    GetOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_pb2.Order]  # type: ignore[assignment]
     """Returns one order."""
     ListOrders: _aio.UnaryUnaryMultiCallable[_order_service_pb2.ListOrdersRequest, _order_service_pb2.ListOrdersResponse]  # type: ignore[assignment]
     """Lists orders, newest first."""
-    PayOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.PayOrderRequest, _order_service_pb2.PayOrderResponse]  # type: ignore[assignment]
+    PayOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.PayOrderRequest, _order_pb2.Order]  # type: ignore[assignment]
     """Pays an order and waits for the outcome up to the request deadline."""
-    CaptureOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CaptureOrderRequest, _order_service_pb2.CaptureOrderResponse]  # type: ignore[assignment]
+    CaptureOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CaptureOrderRequest, _order_pb2.Order]  # type: ignore[assignment]
     """Captures an authorized order (capture method MANUAL)."""
-    CancelOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CancelOrderRequest, _order_service_pb2.CancelOrderResponse]  # type: ignore[assignment]
+    CancelOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CancelOrderRequest, _order_pb2.Order]  # type: ignore[assignment]
     """Voids an authorization or cancels an unpaid order."""
-    RefundOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.RefundOrderRequest, _order_service_pb2.RefundOrderResponse]  # type: ignore[assignment]
+    RefundOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.RefundOrderRequest, _order_pb2.Refund]  # type: ignore[assignment]
     """Refunds (part of) an order's captured amount."""
     ListTransactions: _aio.UnaryUnaryMultiCallable[_order_service_pb2.ListTransactionsRequest, _order_service_pb2.ListTransactionsResponse]  # type: ignore[assignment]
     """Lists every processor interaction of an order, oldest first."""
-    GetRefund: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetRefundRequest, _order_service_pb2.GetRefundResponse]  # type: ignore[assignment]
+    GetRefund: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetRefundRequest, _order_pb2.Refund]  # type: ignore[assignment]
     """Returns one refund."""
-    CreateCheckoutSession: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CreateCheckoutSessionRequest, _order_service_pb2.CreateCheckoutSessionResponse]  # type: ignore[assignment]
+    CreateCheckoutSession: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CreateCheckoutSessionRequest, _order_pb2.CheckoutSession]  # type: ignore[assignment]
     """Creates a hosted payment page for an order."""
-    GetAnalyticsSummary: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetAnalyticsSummaryRequest, _order_service_pb2.GetAnalyticsSummaryResponse]  # type: ignore[assignment]
+    GetAnalyticsSummary: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetAnalyticsSummaryRequest, _order_pb2.AnalyticsSummary]  # type: ignore[assignment]
     """Totals over the merchant's orders in a time range (dashboard)."""
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -101,7 +102,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_service_pb2.CreateOrderRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_order_service_pb2.CreateOrderResponse, _abc.Awaitable[_order_service_pb2.CreateOrderResponse]]:
+    ) -> _typing.Union[_order_pb2.Order, _abc.Awaitable[_order_pb2.Order]]:
         """Creates an order."""
 
     @_abc_1.abstractmethod
@@ -109,7 +110,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_service_pb2.GetOrderRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_order_service_pb2.GetOrderResponse, _abc.Awaitable[_order_service_pb2.GetOrderResponse]]:
+    ) -> _typing.Union[_order_pb2.Order, _abc.Awaitable[_order_pb2.Order]]:
         """Returns one order."""
 
     @_abc_1.abstractmethod
@@ -125,7 +126,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_service_pb2.PayOrderRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_order_service_pb2.PayOrderResponse, _abc.Awaitable[_order_service_pb2.PayOrderResponse]]:
+    ) -> _typing.Union[_order_pb2.Order, _abc.Awaitable[_order_pb2.Order]]:
         """Pays an order and waits for the outcome up to the request deadline."""
 
     @_abc_1.abstractmethod
@@ -133,7 +134,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_service_pb2.CaptureOrderRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_order_service_pb2.CaptureOrderResponse, _abc.Awaitable[_order_service_pb2.CaptureOrderResponse]]:
+    ) -> _typing.Union[_order_pb2.Order, _abc.Awaitable[_order_pb2.Order]]:
         """Captures an authorized order (capture method MANUAL)."""
 
     @_abc_1.abstractmethod
@@ -141,7 +142,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_service_pb2.CancelOrderRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_order_service_pb2.CancelOrderResponse, _abc.Awaitable[_order_service_pb2.CancelOrderResponse]]:
+    ) -> _typing.Union[_order_pb2.Order, _abc.Awaitable[_order_pb2.Order]]:
         """Voids an authorization or cancels an unpaid order."""
 
     @_abc_1.abstractmethod
@@ -149,7 +150,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_service_pb2.RefundOrderRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_order_service_pb2.RefundOrderResponse, _abc.Awaitable[_order_service_pb2.RefundOrderResponse]]:
+    ) -> _typing.Union[_order_pb2.Refund, _abc.Awaitable[_order_pb2.Refund]]:
         """Refunds (part of) an order's captured amount."""
 
     @_abc_1.abstractmethod
@@ -165,7 +166,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_service_pb2.GetRefundRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_order_service_pb2.GetRefundResponse, _abc.Awaitable[_order_service_pb2.GetRefundResponse]]:
+    ) -> _typing.Union[_order_pb2.Refund, _abc.Awaitable[_order_pb2.Refund]]:
         """Returns one refund."""
 
     @_abc_1.abstractmethod
@@ -173,7 +174,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_service_pb2.CreateCheckoutSessionRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_order_service_pb2.CreateCheckoutSessionResponse, _abc.Awaitable[_order_service_pb2.CreateCheckoutSessionResponse]]:
+    ) -> _typing.Union[_order_pb2.CheckoutSession, _abc.Awaitable[_order_pb2.CheckoutSession]]:
         """Creates a hosted payment page for an order."""
 
     @_abc_1.abstractmethod
@@ -181,7 +182,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_service_pb2.GetAnalyticsSummaryRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_order_service_pb2.GetAnalyticsSummaryResponse, _abc.Awaitable[_order_service_pb2.GetAnalyticsSummaryResponse]]:
+    ) -> _typing.Union[_order_pb2.AnalyticsSummary, _abc.Awaitable[_order_pb2.AnalyticsSummary]]:
         """Totals over the merchant's orders in a time range (dashboard)."""
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
