@@ -126,6 +126,48 @@ class Unavailable(PayLoopsError):
         return (error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=self.retry_after_seconds)),)
 
 
+class Relayed(PayLoopsError):
+    """Another service's error status, passed on to our caller unchanged."""
+
+    def __init__(self, status: status_pb2.Status) -> None:
+        super().__init__(message=status.message, reason="RELAYED", code=_code(status.code))
+        self.status = status
+
+    def to_status(self) -> status_pb2.Status:
+        return self.status
+
+
+def _code(value: int) -> grpc.StatusCode:
+    return next((code for code in grpc.StatusCode if code.value[0] == value), grpc.StatusCode.UNKNOWN)
+
+
+def status_of(error: grpc.aio.AioRpcError) -> status_pb2.Status | None:
+    """The rich status (with details) another service aborted with, if it sent one."""
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            return status_pb2.Status.FromString(value)
+    return None
+
+
+def reason_of(error: grpc.aio.AioRpcError) -> str:
+    status = status_of(error)
+    for detail in status.details if status else ():
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return str(info.reason)
+    return ""
+
+
+def relay(error: grpc.aio.AioRpcError) -> PayLoopsError:
+    """An error from a call to another service, as an error of ours."""
+    status = status_of(error)
+    if status is not None:
+        return Relayed(status)
+    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return Unavailable(message="a PayLoops service is unavailable; retry", reason="SERVICE_UNAVAILABLE")
+    return Relayed(_bare_status(error.code().value[0], "UPSTREAM_ERROR", error.details() or "upstream error"))
+
+
 def _bare_status(code: int, reason: str, message: str) -> status_pb2.Status:
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN))

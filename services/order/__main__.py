@@ -8,11 +8,15 @@ from datetime import timedelta
 
 import grpc
 from payloops.order.v1 import order_service_pb2, order_service_pb2_grpc
+from payloops.processor.v1 import processor_service_pb2_grpc
+from payloops.router.v1 import router_service_pb2_grpc
 
 from services.common.config import ServiceSettings
 from services.common.db import create_engine, session_factory
 from services.common.server import run, serve
+from services.common.temporal import connect
 from services.order.config import Settings
+from services.order.coordinator import PaymentCoordinator
 from services.order.idempotency import IdempotencyInterceptor, IdempotencyStore
 from services.order.servicer import OrderServicer
 
@@ -46,9 +50,25 @@ async def start(settings: ServiceSettings) -> None:
         retention=timedelta(hours=settings.idempotency_retention_hours),
     )
 
+    channels = {
+        "router": grpc.aio.insecure_channel(settings.router_service_addr),
+        **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
+    }
+    payments = PaymentCoordinator(
+        sessions=sessions,
+        temporal=await connect(settings.temporal_address, settings.temporal_namespace),
+        task_queue=settings.temporal_task_queue,
+        router=router_service_pb2_grpc.RouterServiceStub(channels["router"]),
+        processors={
+            name: processor_service_pb2_grpc.ProcessorServiceStub(channels[name]) for name in settings.processor_addrs
+        },
+        wait_seconds=settings.pay_wait_seconds,
+        call_timeout=settings.processor_call_timeout_seconds,
+    )
+
     async def register(server: grpc.aio.Server) -> Sequence[str]:
-        # Payments, refunds and checkout arrive with their issues; they answer UNIMPLEMENTED until then.
-        servicer = OrderServicer(settings, sessions)  # type: ignore[abstract]
+        # Refunds and checkout arrive with their issues; they answer UNIMPLEMENTED until then.
+        servicer = OrderServicer(settings, sessions, payments)  # type: ignore[abstract]
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
         return [SERVICE]
 
@@ -58,6 +78,8 @@ async def start(settings: ServiceSettings) -> None:
         purger.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await purger
+        for channel in channels.values():
+            await channel.close()
         await engine.dispose()
 
     await serve(

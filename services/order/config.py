@@ -4,8 +4,23 @@ from services.common.config import ServiceSettings
 
 
 class Settings(ServiceSettings):
-    """Order service configuration (environment variables of the same names)."""
+    """Order service and payment worker configuration (environment variables of the same names)."""
 
     max_amount: int = Field(default=99_999_999, ge=1, le=2**31 - 1)
     idempotency_lease_seconds: float = Field(default=300, gt=0)
     idempotency_retention_hours: float = Field(default=48, ge=24)
+    # How long POST /pay waits for a final or action-required state before answering PROCESSING.
+    pay_wait_seconds: float = Field(default=10, gt=0, le=25)
+    processor_call_timeout_seconds: float = Field(default=20, gt=0)
+
+    temporal_address: str
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "payloops"
+    router_service_addr: str
+    processor_stripe_service_addr: str
+    processor_razorpay_service_addr: str
+
+    @property
+    def processor_addrs(self) -> dict[str, str]:
+        """Processor id -> its service address; a new processor adds one field here."""
+        return {"stripe": self.processor_stripe_service_addr, "razorpay": self.processor_razorpay_service_addr}

@@ -36,6 +36,10 @@ class OrderRow(Base):
     next_action_type: Mapped[str] = mapped_column(String(32), default="")
     next_action_url: Mapped[str] = mapped_column(String(2048), default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    payment_method_type: Mapped[str] = mapped_column(String(32), default="")
+    payment_method_token: Mapped[str] = mapped_column(String(255), default="")
+    return_url: Mapped[str] = mapped_column(String(2048), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -50,5 +54,29 @@ class IdempotencyKeyRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="running")
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TransactionRow(Base):
+    __tablename__ = "transactions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    candidate_index: Mapped[int] = mapped_column(Integer, default=0)
+    type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
+    processor: Mapped[str] = mapped_column(String(32))
+    processor_reference: Mapped[str] = mapped_column(String(128), default="")
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    failure_code: Mapped[str] = mapped_column(String(128), default="")
+    failure_message: Mapped[str] = mapped_column(String(1000), default="")
+    routing_rule_id: Mapped[str] = mapped_column(String(64), default="")
+    routing_reason: Mapped[str] = mapped_column(String(500), default="")
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    refund_id: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.errors import NotFound
 from services.common.identity import Caller
 from services.common.ids import new_id
-from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus
-from services.order.models import OrderRow
+from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus, check_transition
+from services.order.models import OrderRow, TransactionRow
 
 
 def to_domain(row: OrderRow) -> Order:
@@ -59,11 +60,17 @@ async def create_order(*, session: AsyncSession, caller: Caller, order: NewOrder
 
 
 async def get_order_or_raise(*, session: AsyncSession, caller: Caller, order_id: str) -> Order:
-    row = await session.scalar(
-        select(OrderRow).where(
-            OrderRow.id == order_id, OrderRow.merchant_id == caller.merchant_id, OrderRow.mode == caller.mode
-        )
+    return to_domain(await order_row_or_raise(session=session, caller=caller, order_id=order_id))
+
+
+async def order_row_or_raise(
+    *, session: AsyncSession, caller: Caller, order_id: str, for_update: bool = False
+) -> OrderRow:
+    """The caller's order row, locked for the transaction when `for_update`."""
+    query = select(OrderRow).where(
+        OrderRow.id == order_id, OrderRow.merchant_id == caller.merchant_id, OrderRow.mode == caller.mode
     )
+    row = await session.scalar(query.with_for_update() if for_update else query)
     if row is None:
         raise NotFound(
             message=f"order {order_id!r} not found",
@@ -71,7 +78,15 @@ async def get_order_or_raise(*, session: AsyncSession, caller: Caller, order_id:
             resource_type="order",
             resource_name=order_id,
         )
-    return to_domain(row)
+    return row
+
+
+def move(row: OrderRow, target: OrderStatus, *, reason: str = "ORDER_STATE_CONFLICT") -> None:
+    """The one place an order changes status: legal moves only."""
+    check_transition(OrderStatus(row.status), target, reason=reason)
+    row.status = target.value
+    row.version += 1
+    row.updated_at = func.now()
 
 
 async def list_orders(
@@ -90,3 +105,44 @@ async def list_orders(
         query = query.where(tuple_(OrderRow.created_at, OrderRow.id) < tuple_(*after))
     query = query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
     return [to_domain(row) for row in await session.scalars(query)]
+
+
+async def get_or_create_transaction(*, session: AsyncSession, values: dict[str, object]) -> TransactionRow:
+    """The transaction with values["idempotency_key"], created PENDING if new (retry-safe)."""
+    await session.execute(
+        insert(TransactionRow)
+        .values(id=new_id("txn"), **values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    row = await session.scalar(
+        select(TransactionRow).where(TransactionRow.idempotency_key == values["idempotency_key"]).with_for_update()
+    )
+    assert row is not None
+    return row
+
+
+async def find_transaction(
+    *, session: AsyncSession, order_id: str, attempt: int, type_: str, status: str
+) -> TransactionRow | None:
+    row: TransactionRow | None = await session.scalar(
+        select(TransactionRow)
+        .where(
+            TransactionRow.order_id == order_id,
+            TransactionRow.attempt == attempt,
+            TransactionRow.type == type_,
+            TransactionRow.status == status,
+        )
+        .order_by(TransactionRow.created_at.desc())
+        .limit(1)
+    )
+    return row
+
+
+async def list_transactions(*, session: AsyncSession, caller: Caller, order_id: str) -> list[TransactionRow]:
+    await order_row_or_raise(session=session, caller=caller, order_id=order_id)
+    rows = await session.scalars(
+        select(TransactionRow)
+        .where(TransactionRow.order_id == order_id)
+        .order_by(TransactionRow.created_at, TransactionRow.id)
+    )
+    return list(rows)

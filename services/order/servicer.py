@@ -13,7 +13,9 @@ from services.common.identity import Context, caller
 from services.common.pagination import decode_token, encode_token, invalid_page_token, page_size
 from services.order import repository
 from services.order.config import Settings
+from services.order.coordinator import PaymentCoordinator, PaymentMethod, validate_payment_method
 from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus, validate_new_order
+from services.order.models import TransactionRow
 
 pb = order_pb2.Order
 
@@ -60,14 +62,36 @@ def required_id(value: str, field: str = "id") -> str:
     return value
 
 
+def transaction_to_proto(row: TransactionRow) -> order_pb2.Transaction:
+    return order_pb2.Transaction(
+        id=row.id,
+        order_id=row.order_id,
+        type=order_pb2.Transaction.Type.Value(row.type),
+        status=order_pb2.Transaction.Status.Value(row.status),
+        processor=row.processor,
+        processor_reference=row.processor_reference,
+        amount=row.amount,
+        currency=row.currency,
+        failure_code=row.failure_code,
+        failure_message=row.failure_message,
+        routing_decision=order_pb2.RoutingDecision(
+            rule_id=row.routing_rule_id, reason=row.routing_reason, candidate_index=row.candidate_index
+        ),
+        refund_id=row.refund_id,
+        create_time=timestamp(row.created_at),
+        update_time=timestamp(row.updated_at),
+    )
+
+
 class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], payments: PaymentCoordinator
+    ) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.payments = payments
 
-    async def CreateOrder(
-        self, request: order_service_pb2.CreateOrderRequest, context: Context
-    ) -> order_pb2.Order:
+    async def CreateOrder(self, request: order_service_pb2.CreateOrderRequest, context: Context) -> order_pb2.Order:
         who = caller(context)
         new = NewOrder(
             amount=request.amount,
@@ -84,9 +108,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
             order = await repository.create_order(session=session, caller=who, order=new)
         return order_to_proto(order)
 
-    async def GetOrder(
-        self, request: order_service_pb2.GetOrderRequest, context: Context
-    ) -> order_pb2.Order:
+    async def GetOrder(self, request: order_service_pb2.GetOrderRequest, context: Context) -> order_pb2.Order:
         who = caller(context)
         async with self.sessions() as session:
             order = await repository.get_order_or_raise(session=session, caller=who, order_id=required_id(request.id))
@@ -114,3 +136,28 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         return order_service_pb2.ListOrdersResponse(
             orders=[order_to_proto(o) for o in page], next_page_token=next_token
         )
+
+    async def PayOrder(self, request: order_service_pb2.PayOrderRequest, context: Context) -> order_pb2.Order:
+        who = caller(context)
+        order_id = required_id(request.id)
+        method = request.payment_method if request.HasField("payment_method") else None
+        valid = validate_payment_method(method and PaymentMethod(method.type, method.token))
+        return order_to_proto(await self.payments.pay(who, order_id, valid, request.return_url))
+
+    async def CaptureOrder(self, request: order_service_pb2.CaptureOrderRequest, context: Context) -> order_pb2.Order:
+        who = caller(context)
+        amount = request.amount if request.HasField("amount") else None
+        return order_to_proto(await self.payments.capture(who, required_id(request.id), amount))
+
+    async def CancelOrder(self, request: order_service_pb2.CancelOrderRequest, context: Context) -> order_pb2.Order:
+        return order_to_proto(await self.payments.cancel(caller(context), required_id(request.id)))
+
+    async def ListTransactions(
+        self, request: order_service_pb2.ListTransactionsRequest, context: Context
+    ) -> order_service_pb2.ListTransactionsResponse:
+        who = caller(context)
+        async with self.sessions() as session:
+            rows = await repository.list_transactions(
+                session=session, caller=who, order_id=required_id(request.order_id, "order_id")
+            )
+        return order_service_pb2.ListTransactionsResponse(transactions=[transaction_to_proto(r) for r in rows])

@@ -26,7 +26,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from payloops.processor.v1 import processor_pb2 as payloops_dot_processor_dot_v1_dot_processor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-payloops/processor/v1/processor_service.proto\x12\x15payloops.processor.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a%payloops/processor/v1/processor.proto\"G\n\x0b\x43\x61llContext\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fidempotency_key\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\xbc\x02\n\x10\x41uthorizeRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\".payloops.processor.v1.CallContextB\x04\xe2\x41\x01\x02\x12\x16\n\x08order_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x16\n\x08\x63urrency\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x13payment_method_type\x18\x05 \x01(\t\x12\"\n\x14payment_method_token\x18\x06 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x63\x61pture\x18\x07 \x01(\x08\x12\x12\n\nreturn_url\x18\x08 \x01(\t\x12\x16\n\x0e\x63ustomer_email\x18\t \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\x12\x1a\n\x12\x65xisting_reference\x18\x0b \x01(\t\"I\n\x11\x41uthorizeResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.payloops.processor.v1.PaymentResult\"\x90\x01\n\x0e\x43\x61ptureRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\".payloops.processor.v1.CallContextB\x04\xe2\x41\x01\x02\x12!\n\x13processor_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\"G\n\x0f\x43\x61ptureResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.payloops.processor.v1.PaymentResult\"k\n\x0bVoidRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\".payloops.processor.v1.CallContextB\x04\xe2\x41\x01\x02\x12!\n\x13processor_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x0cVoidResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.payloops.processor.v1.PaymentResult\"\xb8\x01\n\rRefundRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\".payloops.processor.v1.CallContextB\x04\xe2\x41\x01\x02\x12!\n\x13processor_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\trefund_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61mount\x18\x04 \x01(\x05\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"E\n\x0eRefundResponse\x12\x33\n\x06result\x18\x01 \x01(\x0b\x32#.payloops.processor.v1.RefundResult\"]\n\x11GetPaymentRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x13processor_reference\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\"J\n\x12GetPaymentResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.payloops.processor.v1.PaymentResult\"P\n\x10GetRefundRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12!\n\x13processor_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"H\n\x11GetRefundResponse\x12\x33\n\x06result\x18\x01 \x01(\x0b\x32#.payloops.processor.v1.RefundResult\"\xb8\x01\n\x13ParseWebhookRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x62ody\x18\x02 \x01(\x0c\x12H\n\x07headers\x18\x03 \x03(\x0b\x32\x37.payloops.processor.v1.ParseWebhookRequest.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"L\n\x14ParseWebhookResponse\x12\x34\n\x05\x65vent\x18\x01 \x01(\x0b\x32%.payloops.processor.v1.ProcessorEvent2\xa0\x05\n\x10ProcessorService\x12^\n\tAuthorize\x12\'.payloops.processor.v1.AuthorizeRequest\x1a(.payloops.processor.v1.AuthorizeResponse\x12X\n\x07\x43\x61pture\x12%.payloops.processor.v1.CaptureRequest\x1a&.payloops.processor.v1.CaptureResponse\x12O\n\x04Void\x12\".payloops.processor.v1.VoidRequest\x1a#.payloops.processor.v1.VoidResponse\x12U\n\x06Refund\x12$.payloops.processor.v1.RefundRequest\x1a%.payloops.processor.v1.RefundResponse\x12\x61\n\nGetPayment\x12(.payloops.processor.v1.GetPaymentRequest\x1a).payloops.processor.v1.GetPaymentResponse\x12^\n\tGetRefund\x12\'.payloops.processor.v1.GetRefundRequest\x1a(.payloops.processor.v1.GetRefundResponse\x12g\n\x0cParseWebhook\x12*.payloops.processor.v1.ParseWebhookRequest\x1a+.payloops.processor.v1.ParseWebhookResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-payloops/processor/v1/processor_service.proto\x12\x15payloops.processor.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a%payloops/processor/v1/processor.proto\"G\n\x0b\x43\x61llContext\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fidempotency_key\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\xbc\x02\n\x10\x41uthorizeRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\".payloops.processor.v1.CallContextB\x04\xe2\x41\x01\x02\x12\x16\n\x08order_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x16\n\x08\x63urrency\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x13payment_method_type\x18\x05 \x01(\t\x12\"\n\x14payment_method_token\x18\x06 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x63\x61pture\x18\x07 \x01(\x08\x12\x12\n\nreturn_url\x18\x08 \x01(\t\x12\x16\n\x0e\x63ustomer_email\x18\t \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\x12\x1a\n\x12\x65xisting_reference\x18\x0b \x01(\t\"I\n\x11\x41uthorizeResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.payloops.processor.v1.PaymentResult\"\x91\x02\n\x15PreparePaymentRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\".payloops.processor.v1.CallContextB\x04\xe2\x41\x01\x02\x12\x16\n\x08order_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x16\n\x08\x63urrency\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x13payment_method_type\x18\x05 \x01(\t\x12\"\n\x14payment_method_token\x18\x06 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x63\x61pture\x18\x07 \x01(\x08\x12\x16\n\x0e\x63ustomer_email\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t\"5\n\x16PreparePaymentResponse\x12\x1b\n\x13processor_reference\x18\x01 \x01(\t\"\x90\x01\n\x0e\x43\x61ptureRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\".payloops.processor.v1.CallContextB\x04\xe2\x41\x01\x02\x12!\n\x13processor_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\"G\n\x0f\x43\x61ptureResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.payloops.processor.v1.PaymentResult\"k\n\x0bVoidRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\".payloops.processor.v1.CallContextB\x04\xe2\x41\x01\x02\x12!\n\x13processor_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x0cVoidResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.payloops.processor.v1.PaymentResult\"\xb8\x01\n\rRefundRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\".payloops.processor.v1.CallContextB\x04\xe2\x41\x01\x02\x12!\n\x13processor_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\trefund_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61mount\x18\x04 \x01(\x05\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"E\n\x0eRefundResponse\x12\x33\n\x06result\x18\x01 \x01(\x0b\x32#.payloops.processor.v1.RefundResult\"]\n\x11GetPaymentRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x13processor_reference\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\"J\n\x12GetPaymentResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.payloops.processor.v1.PaymentResult\"P\n\x10GetRefundRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12!\n\x13processor_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"H\n\x11GetRefundResponse\x12\x33\n\x06result\x18\x01 \x01(\x0b\x32#.payloops.processor.v1.RefundResult\"\xb8\x01\n\x13ParseWebhookRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x62ody\x18\x02 \x01(\x0c\x12H\n\x07headers\x18\x03 \x03(\x0b\x32\x37.payloops.processor.v1.ParseWebhookRequest.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"L\n\x14ParseWebhookResponse\x12\x34\n\x05\x65vent\x18\x01 \x01(\x0b\x32%.payloops.processor.v1.ProcessorEvent2\x8f\x06\n\x10ProcessorService\x12m\n\x0ePreparePayment\x12,.payloops.processor.v1.PreparePaymentRequest\x1a-.payloops.processor.v1.PreparePaymentResponse\x12^\n\tAuthorize\x12\'.payloops.processor.v1.AuthorizeRequest\x1a(.payloops.processor.v1.AuthorizeResponse\x12X\n\x07\x43\x61pture\x12%.payloops.processor.v1.CaptureRequest\x1a&.payloops.processor.v1.CaptureResponse\x12O\n\x04Void\x12\".payloops.processor.v1.VoidRequest\x1a#.payloops.processor.v1.VoidResponse\x12U\n\x06Refund\x12$.payloops.processor.v1.RefundRequest\x1a%.payloops.processor.v1.RefundResponse\x12\x61\n\nGetPayment\x12(.payloops.processor.v1.GetPaymentRequest\x1a).payloops.processor.v1.GetPaymentResponse\x12^\n\tGetRefund\x12\'.payloops.processor.v1.GetRefundRequest\x1a(.payloops.processor.v1.GetRefundResponse\x12g\n\x0cParseWebhook\x12*.payloops.processor.v1.ParseWebhookRequest\x1a+.payloops.processor.v1.ParseWebhookResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,6 +45,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHORIZEREQUEST'].fields_by_name['currency']._serialized_options = b'\342A\001\002'
   _globals['_AUTHORIZEREQUEST'].fields_by_name['payment_method_token']._loaded_options = None
   _globals['_AUTHORIZEREQUEST'].fields_by_name['payment_method_token']._serialized_options = b'\342A\001\002'
+  _globals['_PREPAREPAYMENTREQUEST'].fields_by_name['context']._loaded_options = None
+  _globals['_PREPAREPAYMENTREQUEST'].fields_by_name['context']._serialized_options = b'\342A\001\002'
+  _globals['_PREPAREPAYMENTREQUEST'].fields_by_name['order_id']._loaded_options = None
+  _globals['_PREPAREPAYMENTREQUEST'].fields_by_name['order_id']._serialized_options = b'\342A\001\002'
+  _globals['_PREPAREPAYMENTREQUEST'].fields_by_name['currency']._loaded_options = None
+  _globals['_PREPAREPAYMENTREQUEST'].fields_by_name['currency']._serialized_options = b'\342A\001\002'
+  _globals['_PREPAREPAYMENTREQUEST'].fields_by_name['payment_method_token']._loaded_options = None
+  _globals['_PREPAREPAYMENTREQUEST'].fields_by_name['payment_method_token']._serialized_options = b'\342A\001\002'
   _globals['_CAPTUREREQUEST'].fields_by_name['context']._loaded_options = None
   _globals['_CAPTUREREQUEST'].fields_by_name['context']._serialized_options = b'\342A\001\002'
   _globals['_CAPTUREREQUEST'].fields_by_name['processor_reference']._loaded_options = None
@@ -75,32 +83,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHORIZEREQUEST']._serialized_end=534
   _globals['_AUTHORIZERESPONSE']._serialized_start=536
   _globals['_AUTHORIZERESPONSE']._serialized_end=609
-  _globals['_CAPTUREREQUEST']._serialized_start=612
-  _globals['_CAPTUREREQUEST']._serialized_end=756
-  _globals['_CAPTURERESPONSE']._serialized_start=758
-  _globals['_CAPTURERESPONSE']._serialized_end=829
-  _globals['_VOIDREQUEST']._serialized_start=831
-  _globals['_VOIDREQUEST']._serialized_end=938
-  _globals['_VOIDRESPONSE']._serialized_start=940
-  _globals['_VOIDRESPONSE']._serialized_end=1008
-  _globals['_REFUNDREQUEST']._serialized_start=1011
-  _globals['_REFUNDREQUEST']._serialized_end=1195
-  _globals['_REFUNDRESPONSE']._serialized_start=1197
-  _globals['_REFUNDRESPONSE']._serialized_end=1266
-  _globals['_GETPAYMENTREQUEST']._serialized_start=1268
-  _globals['_GETPAYMENTREQUEST']._serialized_end=1361
-  _globals['_GETPAYMENTRESPONSE']._serialized_start=1363
-  _globals['_GETPAYMENTRESPONSE']._serialized_end=1437
-  _globals['_GETREFUNDREQUEST']._serialized_start=1439
-  _globals['_GETREFUNDREQUEST']._serialized_end=1519
-  _globals['_GETREFUNDRESPONSE']._serialized_start=1521
-  _globals['_GETREFUNDRESPONSE']._serialized_end=1593
-  _globals['_PARSEWEBHOOKREQUEST']._serialized_start=1596
-  _globals['_PARSEWEBHOOKREQUEST']._serialized_end=1780
-  _globals['_PARSEWEBHOOKREQUEST_HEADERSENTRY']._serialized_start=1734
-  _globals['_PARSEWEBHOOKREQUEST_HEADERSENTRY']._serialized_end=1780
-  _globals['_PARSEWEBHOOKRESPONSE']._serialized_start=1782
-  _globals['_PARSEWEBHOOKRESPONSE']._serialized_end=1858
-  _globals['_PROCESSORSERVICE']._serialized_start=1861
-  _globals['_PROCESSORSERVICE']._serialized_end=2533
+  _globals['_PREPAREPAYMENTREQUEST']._serialized_start=612
+  _globals['_PREPAREPAYMENTREQUEST']._serialized_end=885
+  _globals['_PREPAREPAYMENTRESPONSE']._serialized_start=887
+  _globals['_PREPAREPAYMENTRESPONSE']._serialized_end=940
+  _globals['_CAPTUREREQUEST']._serialized_start=943
+  _globals['_CAPTUREREQUEST']._serialized_end=1087
+  _globals['_CAPTURERESPONSE']._serialized_start=1089
+  _globals['_CAPTURERESPONSE']._serialized_end=1160
+  _globals['_VOIDREQUEST']._serialized_start=1162
+  _globals['_VOIDREQUEST']._serialized_end=1269
+  _globals['_VOIDRESPONSE']._serialized_start=1271
+  _globals['_VOIDRESPONSE']._serialized_end=1339
+  _globals['_REFUNDREQUEST']._serialized_start=1342
+  _globals['_REFUNDREQUEST']._serialized_end=1526
+  _globals['_REFUNDRESPONSE']._serialized_start=1528
+  _globals['_REFUNDRESPONSE']._serialized_end=1597
+  _globals['_GETPAYMENTREQUEST']._serialized_start=1599
+  _globals['_GETPAYMENTREQUEST']._serialized_end=1692
+  _globals['_GETPAYMENTRESPONSE']._serialized_start=1694
+  _globals['_GETPAYMENTRESPONSE']._serialized_end=1768
+  _globals['_GETREFUNDREQUEST']._serialized_start=1770
+  _globals['_GETREFUNDREQUEST']._serialized_end=1850
+  _globals['_GETREFUNDRESPONSE']._serialized_start=1852
+  _globals['_GETREFUNDRESPONSE']._serialized_end=1924
+  _globals['_PARSEWEBHOOKREQUEST']._serialized_start=1927
+  _globals['_PARSEWEBHOOKREQUEST']._serialized_end=2111
+  _globals['_PARSEWEBHOOKREQUEST_HEADERSENTRY']._serialized_start=2065
+  _globals['_PARSEWEBHOOKREQUEST_HEADERSENTRY']._serialized_end=2111
+  _globals['_PARSEWEBHOOKRESPONSE']._serialized_start=2113
+  _globals['_PARSEWEBHOOKRESPONSE']._serialized_end=2189
+  _globals['_PROCESSORSERVICE']._serialized_start=2192
+  _globals['_PROCESSORSERVICE']._serialized_end=2975
 # @@protoc_insertion_point(module_scope)

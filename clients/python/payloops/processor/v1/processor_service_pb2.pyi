@@ -136,6 +136,84 @@ class AuthorizeResponse(_message.Message):
 Global___AuthorizeResponse: _TypeAlias = AuthorizeResponse  # noqa: Y015
 
 @_typing.final
+class PreparePaymentRequest(_message.Message):
+    """Request of PreparePayment: the same payment an Authorize would make."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    PAYMENT_METHOD_TYPE_FIELD_NUMBER: _builtins.int
+    PAYMENT_METHOD_TOKEN_FIELD_NUMBER: _builtins.int
+    CAPTURE_FIELD_NUMBER: _builtins.int
+    CUSTOMER_EMAIL_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    order_id: _builtins.str
+    """The PayLoops order."""
+    amount: _builtins.int
+    """Amount in minor units."""
+    currency: _builtins.str
+    """ISO 4217 currency."""
+    payment_method_type: _builtins.str
+    """Payment-method type."""
+    payment_method_token: _builtins.str
+    """Payment-method token (a PayLoops test token or a processor-native one)."""
+    capture: _builtins.bool
+    """True to capture when confirmed; false to authorize only."""
+    customer_email: _builtins.str
+    """The customer's email address."""
+    description: _builtins.str
+    """Free text."""
+    @_builtins.property
+    def context(self) -> Global___CallContext:
+        """Merchant and idempotency key."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___CallContext | None = ...,
+        order_id: _builtins.str = ...,
+        amount: _builtins.int = ...,
+        currency: _builtins.str = ...,
+        payment_method_type: _builtins.str = ...,
+        payment_method_token: _builtins.str = ...,
+        capture: _builtins.bool = ...,
+        customer_email: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "capture", b"capture", "context", b"context", "currency", b"currency", "customer_email", b"customer_email", "description", b"description", "order_id", b"order_id", "payment_method_token", b"payment_method_token", "payment_method_type", b"payment_method_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PreparePaymentRequest: _TypeAlias = PreparePaymentRequest  # noqa: Y015
+
+@_typing.final
+class PreparePaymentResponse(_message.Message):
+    """Response of PreparePayment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROCESSOR_REFERENCE_FIELD_NUMBER: _builtins.int
+    processor_reference: _builtins.str
+    """The processor's id for the new, not yet confirmed payment."""
+    def __init__(
+        self,
+        *,
+        processor_reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["processor_reference", b"processor_reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PreparePaymentResponse: _TypeAlias = PreparePaymentResponse  # noqa: Y015
+
+@_typing.final
 class CaptureRequest(_message.Message):
     """Request of Capture."""
 

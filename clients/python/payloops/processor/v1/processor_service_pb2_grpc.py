@@ -38,6 +38,11 @@ class ProcessorServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.PreparePayment = channel.unary_unary(
+                '/payloops.processor.v1.ProcessorService/PreparePayment',
+                request_serializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.PreparePaymentRequest.SerializeToString,
+                response_deserializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.PreparePaymentResponse.FromString,
+                _registered_method=True)
         self.Authorize = channel.unary_unary(
                 '/payloops.processor.v1.ProcessorService/Authorize',
                 request_serializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.AuthorizeRequest.SerializeToString,
@@ -81,6 +86,16 @@ class ProcessorServiceServicer:
     UNAVAILABLE (retryable: fail over) or DEADLINE_EXCEEDED / UNKNOWN with reason
     PROCESSOR_OUTCOME_UNKNOWN (ask GetPayment before anything else).
     """
+
+    def PreparePayment(self, request, context):
+        """Creates the processor's payment object for an attempt without moving money and
+        returns its reference, so the caller records it durably before Authorize confirms
+        it (Authorize with existing_reference). A retry after an unknown outcome then asks
+        GetPayment about that reference instead of creating a second payment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def Authorize(self, request, context):
         """Creates and confirms a payment: authorize only, or authorize and capture.
@@ -134,6 +149,11 @@ class ProcessorServiceServicer:
 
 def add_ProcessorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'PreparePayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreparePayment,
+                    request_deserializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.PreparePaymentRequest.FromString,
+                    response_serializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.PreparePaymentResponse.SerializeToString,
+            ),
             'Authorize': grpc.unary_unary_rpc_method_handler(
                     servicer.Authorize,
                     request_deserializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.AuthorizeRequest.FromString,
@@ -183,6 +203,33 @@ class ProcessorService:
     UNAVAILABLE (retryable: fail over) or DEADLINE_EXCEEDED / UNKNOWN with reason
     PROCESSOR_OUTCOME_UNKNOWN (ask GetPayment before anything else).
     """
+
+    @staticmethod
+    def PreparePayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.processor.v1.ProcessorService/PreparePayment',
+            payloops_dot_processor_dot_v1_dot_processor__service__pb2.PreparePaymentRequest.SerializeToString,
+            payloops_dot_processor_dot_v1_dot_processor__service__pb2.PreparePaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def Authorize(request,

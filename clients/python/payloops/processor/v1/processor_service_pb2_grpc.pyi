@@ -37,6 +37,12 @@ class ProcessorServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ProcessorServiceAsyncStub: ...
+    PreparePayment: _grpc.UnaryUnaryMultiCallable[_processor_service_pb2.PreparePaymentRequest, _processor_service_pb2.PreparePaymentResponse]
+    """Creates the processor's payment object for an attempt without moving money and
+    returns its reference, so the caller records it durably before Authorize confirms
+    it (Authorize with existing_reference). A retry after an unknown outcome then asks
+    GetPayment about that reference instead of creating a second payment.
+    """
     Authorize: _grpc.UnaryUnaryMultiCallable[_processor_service_pb2.AuthorizeRequest, _processor_service_pb2.AuthorizeResponse]
     """Creates and confirms a payment: authorize only, or authorize and capture."""
     Capture: _grpc.UnaryUnaryMultiCallable[_processor_service_pb2.CaptureRequest, _processor_service_pb2.CaptureResponse]
@@ -61,6 +67,12 @@ class ProcessorServiceAsyncStub(ProcessorServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    PreparePayment: _aio.UnaryUnaryMultiCallable[_processor_service_pb2.PreparePaymentRequest, _processor_service_pb2.PreparePaymentResponse]  # type: ignore[assignment]
+    """Creates the processor's payment object for an attempt without moving money and
+    returns its reference, so the caller records it durably before Authorize confirms
+    it (Authorize with existing_reference). A retry after an unknown outcome then asks
+    GetPayment about that reference instead of creating a second payment.
+    """
     Authorize: _aio.UnaryUnaryMultiCallable[_processor_service_pb2.AuthorizeRequest, _processor_service_pb2.AuthorizeResponse]  # type: ignore[assignment]
     """Creates and confirms a payment: authorize only, or authorize and capture."""
     Capture: _aio.UnaryUnaryMultiCallable[_processor_service_pb2.CaptureRequest, _processor_service_pb2.CaptureResponse]  # type: ignore[assignment]
@@ -82,6 +94,18 @@ class ProcessorServiceServicer(metaclass=_abc_1.ABCMeta):
     UNAVAILABLE (retryable: fail over) or DEADLINE_EXCEEDED / UNKNOWN with reason
     PROCESSOR_OUTCOME_UNKNOWN (ask GetPayment before anything else).
     """
+
+    @_abc_1.abstractmethod
+    def PreparePayment(
+        self,
+        request: _processor_service_pb2.PreparePaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_processor_service_pb2.PreparePaymentResponse, _abc.Awaitable[_processor_service_pb2.PreparePaymentResponse]]:
+        """Creates the processor's payment object for an attempt without moving money and
+        returns its reference, so the caller records it durably before Authorize confirms
+        it (Authorize with existing_reference). A retry after an unknown outcome then asks
+        GetPayment about that reference instead of creating a second payment.
+        """
 
     @_abc_1.abstractmethod
     def Authorize(

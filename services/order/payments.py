@@ -1,0 +1,89 @@
+"""The payment flow's data: workflow and activity inputs and results (plain
+dataclasses, so Temporal serialises them as JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Candidate:
+    processor: str
+    reason: str
+    rule_id: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    order_id: str
+    merchant_id: str
+    mode: str
+    attempt: int
+    amount: int
+    currency: str
+    capture: bool
+    payment_method_type: str
+    payment_method_token: str
+    candidates: list[Candidate]
+    return_url: str = ""
+    customer_email: str = ""
+    description: str = ""
+
+    @property
+    def workflow_id(self) -> str:
+        return payment_workflow_id(self.order_id, self.attempt)
+
+
+def payment_workflow_id(order_id: str, attempt: int) -> str:
+    return f"pay-{order_id}-{attempt}"
+
+
+@dataclass(frozen=True)
+class ChargeStep:
+    """One candidate processor of one payment attempt."""
+
+    payment: PaymentInput
+    index: int
+
+    @property
+    def candidate(self) -> Candidate:
+        return self.payment.candidates[self.index]
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every retry of this step, so the processor sees one payment."""
+        return f"{self.payment.order_id}-a{self.payment.attempt}-{self.candidate.processor}"
+
+
+# Canonical attempt statuses (payloops.processor.v1.PaymentResult.Status names).
+PENDING = "PENDING"
+REQUIRES_ACTION = "REQUIRES_ACTION"
+AUTHORIZED = "AUTHORIZED"
+CAPTURED = "CAPTURED"
+FAILED = "FAILED"
+VOIDED = "VOIDED"
+SETTLED = frozenset({REQUIRES_ACTION, AUTHORIZED, CAPTURED, FAILED, VOIDED})
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    status: str
+    processor_reference: str = ""
+    amount_captured: int = 0
+    failure_code: str = ""
+    failure_message: str = ""
+    next_action_url: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    order_status: str
+    processor: str = ""
+    failure_code: str = ""
+    attempts: list[str] = field(default_factory=list)
+
+
+# Error types raised by activities (ApplicationError.type) and acted on by the workflow.
+PROCESSOR_UNAVAILABLE = "PROCESSOR_UNAVAILABLE"
+PROCESSOR_OUTCOME_UNKNOWN = "PROCESSOR_OUTCOME_UNKNOWN"
+INVALID_REQUEST = "PROCESSOR_INVALID_REQUEST"

@@ -1,0 +1,79 @@
+"""PaymentWorkflow: route -> charge the first candidate -> fail over on a retryable
+failure -> record -> final order state. Deterministic: all I/O is in activities."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from services.order.activities import PaymentActivities
+    from services.order.payments import (
+        INVALID_REQUEST,
+        PROCESSOR_UNAVAILABLE,
+        ChargeStep,
+        PaymentInput,
+        PaymentOutcome,
+    )
+
+T = TypeVar("T")
+
+# An unknown outcome is retried until the processor tells us what happened: a payment
+# must never be given up (or failed over) while money may have moved.
+PROCESSOR_RETRIES = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    non_retryable_error_types=[PROCESSOR_UNAVAILABLE, INVALID_REQUEST],
+)
+BOOKKEEPING_RETRIES = RetryPolicy(maximum_interval=timedelta(seconds=10))
+
+
+async def processor_call(activity: Callable[..., Awaitable[T]], *args: Any) -> T:
+    result: T = await workflow.execute_activity_method(
+        activity, args=args, start_to_close_timeout=timedelta(seconds=30), retry_policy=PROCESSOR_RETRIES
+    )
+    return result
+
+
+async def bookkeeping(activity: Callable[..., Awaitable[T]], *args: Any) -> T:
+    result: T = await workflow.execute_activity_method(
+        activity, args=args, start_to_close_timeout=timedelta(seconds=15), retry_policy=BOOKKEEPING_RETRIES
+    )
+    return result
+
+
+def failure_type(error: ActivityError) -> str:
+    cause = error.cause
+    return cause.type or "" if isinstance(cause, ApplicationError) else ""
+
+
+@workflow.defn
+class PaymentWorkflow:
+    @workflow.run
+    async def run(self, payment: PaymentInput) -> PaymentOutcome:
+        unavailable: list[str] = []
+        for index, candidate in enumerate(payment.candidates):
+            step = ChargeStep(payment, index)
+            try:
+                reference = await processor_call(PaymentActivities.prepare_charge, step)
+                result = await processor_call(PaymentActivities.confirm_charge, step, reference)
+            except ActivityError as error:
+                code = failure_type(error) or INVALID_REQUEST
+                message = str(error.cause or error)
+                await bookkeeping(PaymentActivities.record_failed_step, step, code, message)
+                if code == PROCESSOR_UNAVAILABLE:
+                    unavailable.append(candidate.processor)
+                    continue
+                status = await bookkeeping(PaymentActivities.fail_payment, payment, code, message)
+                return PaymentOutcome(status, candidate.processor, code, unavailable)
+            status = await bookkeeping(PaymentActivities.record_charge, step, result)
+            return PaymentOutcome(status, candidate.processor, result.failure_code, unavailable)
+        message = f"every processor was unavailable ({', '.join(unavailable)})"
+        status = await bookkeeping(PaymentActivities.fail_payment, payment, PROCESSOR_UNAVAILABLE, message)
+        return PaymentOutcome(status, "", PROCESSOR_UNAVAILABLE, unavailable)

@@ -1,0 +1,39 @@
+import pytest
+from google.rpc import code_pb2, error_details_pb2
+
+from services.common.errors import FieldViolation, InvalidArgument, NotFound
+from services.common.pagination import MAX_PAGE_SIZE, decode_token, encode_token, page_size
+
+
+def test_invalid_argument_carries_error_info_and_bad_request() -> None:
+    status = InvalidArgument(
+        message="amount: bad", reason="AMOUNT_INVALID", violations=[FieldViolation("amount", "bad")]
+    ).to_status()
+    assert status.code == code_pb2.INVALID_ARGUMENT
+    info, bad = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(info) and info.reason == "AMOUNT_INVALID" and info.domain == "payloops.dev"
+    assert status.details[1].Unpack(bad) and bad.field_violations[0].field == "amount"
+
+
+def test_not_found_names_the_resource() -> None:
+    status = NotFound(message="gone", reason="ORDER_NOT_FOUND", resource_type="order", resource_name="ord_1").to_status()
+    resource = error_details_pb2.ResourceInfo()
+    assert status.code == code_pb2.NOT_FOUND
+    assert status.details[1].Unpack(resource) and resource.resource_name == "ord_1"
+
+
+def test_page_size_defaults_and_caps() -> None:
+    assert page_size(0) == 20
+    assert page_size(7) == 7
+    assert page_size(10_000) == MAX_PAGE_SIZE
+    with pytest.raises(InvalidArgument):
+        page_size(-1)
+
+
+def test_page_tokens_round_trip_and_garbage_is_refused() -> None:
+    assert decode_token("") is None
+    assert decode_token(encode_token({"id": "ord_1", "t": "x"})) == {"id": "ord_1", "t": "x"}
+    for garbage in ["%%%", "bm90IGpzb24", encode_token([1, 2])]:  # type: ignore[list-item]
+        with pytest.raises(InvalidArgument) as caught:
+            decode_token(garbage)
+        assert caught.value.reason == "PAGE_TOKEN_INVALID"
