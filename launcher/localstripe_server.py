@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from aiohttp import web
-    from localstripe import resources, server  # type: ignore[import-untyped]
+    from localstripe import resources, server
 
     _use_state_file(resources.Store, args.state_file)
     if not args.from_scratch:

@@ -5,11 +5,11 @@ and SIGKILL."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime
 import os
 import pwd
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,38 +18,56 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-PR_SET_PDEATHSIG = 1
 _TAIL_BYTES = 64 * 1024
 
+# Sets the parent-death signal, optionally drops to another user, then execs the real
+# program (same pid). A shim rather than a preexec_fn: with a preexec_fn (or a user
+# switch) subprocess must fork() instead of vfork(), and fork() runs the pthread_atfork
+# handlers of libraries in the launcher. grpc's fork support (on by default) restarts its
+# event-engine threads in the child, which then abort() on the epoll fd that close_fds
+# just closed: children died of SIGABRT at random when a test process used grpc while
+# the platform started. The shim costs one interpreter start-up (~20 ms) per child.
+_SHIM = """\
+import ctypes, os, sys
+parent, death_signal, uid, gid = map(int, sys.argv[1:5])
+if gid >= 0:
+    os.setgroups([])
+    os.setgid(gid)
+if uid >= 0:
+    os.setuid(uid)
+ctypes.CDLL(None).prctl(1, death_signal, 0, 0, 0)  # PR_SET_PDEATHSIG
+if os.getppid() != parent:  # the launcher died before prctl
+    os._exit(70)
+os.execvp(sys.argv[5], sys.argv[5:])
+"""
+_USE_SHIM = sys.platform.startswith("linux")
 
-def _load_prctl() -> Callable[..., int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    prctl.restype = ctypes.c_int
-    result: Callable[..., int] = prctl
-    return result
+
+def _with_shim(argv: list[str], death_signal: int, user: str | None) -> list[str]:
+    uid = gid = -1
+    if user is not None and os.geteuid() == 0:
+        entry = pwd.getpwnam(user)
+        uid, gid = entry.pw_uid, entry.pw_gid
+    if not _USE_SHIM:
+        return argv
+    return [sys.executable, "-I", "-S", "-c", _SHIM, str(os.getpid()), str(death_signal), str(uid), str(gid), *argv]
 
 
-_prctl = _load_prctl()
-
-
-def _child_setup(parent_pid: int, death_signal: int) -> Callable[[], None]:
-    """The preexec_fn: runs in the forked child just before exec. Keep it tiny (no locks,
-    no allocation-heavy work): it only asks the kernel for `death_signal` when our
-    spawning thread dies, then checks we did not already miss that moment."""
-    prctl = _prctl
-
-    def setup() -> None:
-        if prctl is not None:
-            prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
-        if os.getppid() != parent_pid:  # the launcher died between fork and prctl
-            os._exit(70)
-
-    return setup
+def _resolve(program: str, env: Mapping[str, str] | None) -> str:
+    """The program's absolute path (a relative path is taken from the launcher's working
+    directory, not the child's); FileNotFoundError here rather than in the shim."""
+    if os.sep in program:
+        program = os.path.abspath(program)
+        if not os.access(program, os.X_OK):
+            raise FileNotFoundError(f"no executable at {program}")
+        return program
+    path = (env if env is not None else os.environ).get("PATH")
+    found = shutil.which(program, path=path)
+    if found is None:
+        raise FileNotFoundError(f"{program} is not on PATH")
+    return found
 
 
 _spawner: ThreadPoolExecutor | None = None
@@ -130,31 +148,29 @@ class ChildProcess:
             log.write(f"===== {stamp} payloops starts {self.name}: {shlex.join(self.argv)}\n".encode())
             log.flush()
             self._log_offset = log.tell()
-            stdout = files.enter_context(open(self.stdout_path, "wb")) if self.stdout_path is not None else log
-            kwargs = self._popen_kwargs()
-            argv, env, cwd = self.argv, self.env, self.cwd
+            stdout = log
+            if self.stdout_path is not None:  # private: a seed prints an API key
+                flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+                stdout = files.enter_context(open(os.open(self.stdout_path, flags, 0o600), "wb"))
+            program = _resolve(self.argv[0], self.env)
+            argv = _with_shim([program, *self.argv[1:]], self.stop_signal, self.user)
+            env, cwd = self.env, self.cwd
 
             def popen() -> subprocess.Popen[bytes]:
                 return subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=log, env=env, cwd=cwd, **kwargs
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=log,
+                    env=env,
+                    cwd=cwd,
+                    start_new_session=True,
+                    close_fds=True,
                 )
 
             self._proc = _spawn(popen)
         if self.echo is not None:
             self.echo.follow(self.name, self.log_path, self._log_offset)
-
-    def _popen_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "start_new_session": True,
-            "close_fds": True,
-            "preexec_fn": _child_setup(os.getpid(), self.stop_signal),
-        }
-        if self.user is not None and os.geteuid() == 0:
-            entry = pwd.getpwnam(self.user)
-            # subprocess switches user before it calls preexec_fn, so the parent-death
-            # signal set there survives (the kernel clears it on a credential change).
-            kwargs.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
-        return kwargs
 
     # -- state ----------------------------------------------------------------------------
 
@@ -234,7 +250,7 @@ class ChildProcess:
 
     def log_text(self) -> str:
         """Everything this run wrote to its log."""
-        return _read_from(self.log_path, self._log_offset)
+        return read_from(self.log_path, self._log_offset)
 
     def tail(self, lines: int = 20) -> str:
         """The last `lines` lines this run wrote to its log."""
@@ -242,17 +258,17 @@ class ChildProcess:
             size = self.log_path.stat().st_size
         except FileNotFoundError:
             return ""
-        text = _read_from(self.log_path, max(self._log_offset, size - _TAIL_BYTES))
+        text = read_from(self.log_path, max(self._log_offset, size - _TAIL_BYTES))
         return "\n".join(text.splitlines()[-lines:])
 
     def stdout_text(self) -> str:
         """What the program printed on stdout (only with `capture_stdout`)."""
         if self.stdout_path is None:
             raise RuntimeError(f"{self.name} was not started with capture_stdout")
-        return _read_from(self.stdout_path, 0)
+        return read_from(self.stdout_path, 0)
 
 
-def _read_from(path: Path, offset: int) -> str:
+def read_from(path: Path, offset: int) -> str:
     try:
         with open(path, "rb") as file:
             file.seek(offset)

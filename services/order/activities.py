@@ -4,9 +4,10 @@ payment's bookkeeping. Each is idempotent, keyed by the step's idempotency key."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import grpc
-from payloops.processor.v1 import processor_pb2, processor_service_pb2, processor_service_pb2_grpc
+from payloops.processor.v1 import processor_pb2, processor_service_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -30,8 +31,10 @@ from services.order.payments import (
     PaymentInput,
 )
 
-ProcessorStub = processor_service_pb2_grpc.ProcessorServiceAsyncStub
 Status = processor_pb2.PaymentResult.Status
+
+if TYPE_CHECKING:  # the async stub type exists in the type stubs only
+    from payloops.processor.v1.processor_service_pb2_grpc import ProcessorServiceAsyncStub as ProcessorStub
 
 ORDER_STATUS_FOR = {
     CAPTURED: OrderStatus.SUCCEEDED,

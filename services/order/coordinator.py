@@ -8,10 +8,11 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 from payloops.processor.v1 import processor_pb2, processor_service_pb2
-from payloops.router.v1 import router_service_pb2, router_service_pb2_grpc
+from payloops.router.v1 import router_service_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -21,11 +22,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, relay, require
 from services.common.identity import Caller
 from services.order import repository
-from services.order.activities import ProcessorStub
 from services.order.domain import CaptureMethod, Order, OrderStatus
 from services.order.models import OrderRow
 from services.order.payments import Candidate, PaymentInput, payment_workflow_id
 from services.order.workflows import PaymentWorkflow
+
+if TYPE_CHECKING:  # the async stub types exist in the type stubs only
+    from payloops.processor.v1.processor_service_pb2_grpc import ProcessorServiceAsyncStub
+    from payloops.router.v1.router_service_pb2_grpc import RouterServiceAsyncStub
 
 log = logging.getLogger("payloops.order.payments")
 PAYABLE = {OrderStatus.CREATED.value, OrderStatus.FAILED.value}
@@ -61,8 +65,8 @@ class PaymentCoordinator:
         sessions: async_sessionmaker[AsyncSession],
         temporal: Client,
         task_queue: str,
-        router: router_service_pb2_grpc.RouterServiceAsyncStub,
-        processors: Mapping[str, ProcessorStub],
+        router: RouterServiceAsyncStub,
+        processors: Mapping[str, ProcessorServiceAsyncStub],
         wait_seconds: float,
         call_timeout: float,
     ) -> None:

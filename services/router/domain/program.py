@@ -1,0 +1,117 @@
+"""The routing program: a tagged union of algorithms, and what it is evaluated on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeAlias
+
+
+@dataclass(frozen=True)
+class Single:
+    """Only this processor."""
+
+    processor: str
+
+
+@dataclass(frozen=True)
+class Priority:
+    """These processors in order: an explicit failover list."""
+
+    processors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Split:
+    processor: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class VolumeSplit:
+    """One processor chosen by weight, stably per split key; the others as its failover."""
+
+    splits: tuple[Split, ...]
+
+
+@dataclass(frozen=True)
+class RoutingInput:
+    """What routing looks at. `split_key` (the order id) keeps a volume split stable per order."""
+
+    amount: int
+    currency: str
+    payment_method_type: str = ""
+    payment_method_token: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    split_key: str = ""
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """When a rule applies: every condition that is set must hold; none set matches everything."""
+
+    currency: str = ""
+    amount_gte: int | None = None  # inclusive
+    amount_lt: int | None = None  # exclusive
+    payment_method_type: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    def matches(self, payment: RoutingInput) -> bool:
+        return (
+            (not self.currency or payment.currency == self.currency)
+            and (self.amount_gte is None or payment.amount >= self.amount_gte)
+            and (self.amount_lt is None or payment.amount < self.amount_lt)
+            and (not self.payment_method_type or payment.payment_method_type == self.payment_method_type)
+            and all(payment.metadata.get(key) == value for key, value in self.metadata.items())
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    conditions: Conditions
+    algorithm: Algorithm
+    priority: int = 0
+    created_at: datetime | None = None
+    # Replaces the generated reason ("rule rr_1: single processor"), e.g. "default: INR -> razorpay".
+    label: str = ""
+
+    @property
+    def order_key(self) -> tuple[int, float, str]:
+        """Ascending priority, then creation order, then id: a total, deterministic order."""
+        return self.priority, self.created_at.timestamp() if self.created_at else 0.0, self.id
+
+
+@dataclass(frozen=True)
+class Program:
+    """Rules tried in `order_key` order, the first match deciding; `default` when none matches.
+
+    `failover`: whether this program's decisions are followed by every other eligible
+    processor that takes the currency (reason "fallback"). Merchant programs: no; the
+    contract's default program: yes. The innermost program that decided governs."""
+
+    default: Algorithm
+    rules: tuple[Rule, ...] = ()
+    failover: bool = False
+    # Replaces the generated reason of the default branch.
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", tuple(sorted(self.rules, key=lambda rule: rule.order_key)))
+
+
+@dataclass(frozen=True)
+class Rules:
+    program: Program
+
+
+Action: TypeAlias = Single | Priority | VolumeSplit
+Algorithm: TypeAlias = Single | Priority | VolumeSplit | Rules
+
+
+@dataclass(frozen=True)
+class Candidate:
+    processor: str
+    reason: str
+    rule_id: str = ""
