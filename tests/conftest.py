@@ -90,6 +90,7 @@ def seed_merchant(platform: Platform, key_file: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def merchant_a(platform: Platform) -> dict[str, str]:
+    assert platform.demo_merchant_id and platform.demo_api_key
     return {"merchant_id": platform.demo_merchant_id, "api_key": platform.demo_api_key}
 
 
