@@ -20,6 +20,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -42,6 +43,7 @@ from launcher.components import (
     HttpProcess,
     LocalStripe,
     OneShot,
+    ProcessComponent,
     TemporalDevServer,
     libpq_url,
     sqlalchemy_url,
@@ -363,6 +365,18 @@ class Platform:
             for component in stage
             if component.long_lived and component.pid is not None
         }
+
+    def restart(self, name: str, *, crash: bool = False) -> None:
+        """Stop one long-running component (with SIGKILL when `crash`, as a crash would)
+        and start it again on the same port; returns once it is ready."""
+        component = self._components[name]
+        if not isinstance(component, ProcessComponent) or component.process is None:
+            raise PlatformError(f"{name} is not a running process")
+        if crash:
+            component.process.send_signal(signal.SIGKILL)
+            component.process.wait_exit(timeout=10)
+        component.stop()
+        self._run_stage([component])
 
     def service_env(self, name: str) -> dict[str, str]:
         """The environment service `name` runs with (without os.environ)."""

@@ -64,6 +64,7 @@ async def start(settings: ServiceSettings) -> None:
         },
         wait_seconds=settings.pay_wait_seconds,
         call_timeout=settings.processor_call_timeout_seconds,
+        step_timeout=settings.payment_step_timeout_seconds,
     )
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:

@@ -12,6 +12,7 @@ class Settings(ServiceSettings):
     # How long POST /pay waits for a final or action-required state before answering PROCESSING.
     pay_wait_seconds: float = Field(default=10, gt=0, le=25)
     processor_call_timeout_seconds: float = Field(default=20, gt=0)
+    payment_step_timeout_seconds: float = Field(default=30, gt=0)
 
     temporal_address: str
     temporal_namespace: str = "default"

@@ -69,6 +69,7 @@ class PaymentCoordinator:
         processors: Mapping[str, ProcessorServiceAsyncStub],
         wait_seconds: float,
         call_timeout: float,
+        step_timeout: float,
     ) -> None:
         self.sessions = sessions
         self.temporal = temporal
@@ -77,6 +78,7 @@ class PaymentCoordinator:
         self.processors = processors
         self.wait_seconds = wait_seconds
         self.call_timeout = call_timeout
+        self.step_timeout = step_timeout
 
     async def pay(self, who: Caller, order_id: str, method: PaymentMethod, return_url: str) -> Order:
         async with self.sessions() as session:
@@ -99,7 +101,7 @@ class PaymentCoordinator:
                     return_url,
                 )
                 row.failure_code = row.failure_message = row.next_action_type = row.next_action_url = ""
-                payment = payment_input(row, candidates)
+                payment = payment_input(row, candidates, self.step_timeout)
         if payment is not None:
             await self.start(payment)
         return await self.await_payment(who, order_id)
@@ -148,7 +150,7 @@ class PaymentCoordinator:
         async with self.sessions() as session:
             row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id)
             attempt, status = row.attempt, row.status
-            recovery = payment_input(row, []) if status == OrderStatus.PROCESSING.value else None
+            recovery = payment_input(row, [], self.step_timeout) if status == OrderStatus.PROCESSING.value else None
         if recovery is not None:
             handle = self.temporal.get_workflow_handle(payment_workflow_id(order_id, attempt))
             try:
@@ -266,7 +268,7 @@ class PaymentCoordinator:
             return await repository.get_order_or_raise(session=session, caller=who, order_id=order_id)
 
 
-def payment_input(row: OrderRow, candidates: list[Candidate]) -> PaymentInput:
+def payment_input(row: OrderRow, candidates: list[Candidate], step_timeout: float) -> PaymentInput:
     return PaymentInput(
         order_id=row.id,
         merchant_id=row.merchant_id,
@@ -281,4 +283,5 @@ def payment_input(row: OrderRow, candidates: list[Candidate]) -> PaymentInput:
         return_url=row.return_url,
         customer_email=row.customer_email,
         description=row.description,
+        step_timeout_seconds=step_timeout,
     )

@@ -28,6 +28,9 @@ class PaymentInput:
     return_url: str = ""
     customer_email: str = ""
     description: str = ""
+    # Longest a processor step may run before Temporal retries it elsewhere (a crashed
+    # worker's step is retried after this long).
+    step_timeout_seconds: float = 30
 
     @property
     def workflow_id(self) -> str:

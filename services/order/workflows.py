@@ -34,9 +34,9 @@ PROCESSOR_RETRIES = RetryPolicy(
 BOOKKEEPING_RETRIES = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
 
-async def processor_call(activity: Callable[..., Awaitable[T]], *args: Any) -> T:
+async def processor_call(timeout: float, activity: Callable[..., Awaitable[T]], *args: Any) -> T:
     result: T = await workflow.execute_activity_method(
-        activity, args=args, start_to_close_timeout=timedelta(seconds=30), retry_policy=PROCESSOR_RETRIES
+        activity, args=args, start_to_close_timeout=timedelta(seconds=timeout), retry_policy=PROCESSOR_RETRIES
     )
     return result
 
@@ -61,8 +61,10 @@ class PaymentWorkflow:
         for index, candidate in enumerate(payment.candidates):
             step = ChargeStep(payment, index)
             try:
-                reference = await processor_call(PaymentActivities.prepare_charge, step)
-                result = await processor_call(PaymentActivities.confirm_charge, step, reference)
+                reference = await processor_call(payment.step_timeout_seconds, PaymentActivities.prepare_charge, step)
+                result = await processor_call(
+                    payment.step_timeout_seconds, PaymentActivities.confirm_charge, step, reference
+                )
             except ActivityError as error:
                 code = failure_type(error) or INVALID_REQUEST
                 message = str(error.cause or error)

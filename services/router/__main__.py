@@ -3,23 +3,35 @@
 from collections.abc import Sequence
 
 import grpc
+from payloops.merchant.v1 import merchant_internal_service_pb2_grpc
 from payloops.router.v1 import router_service_pb2, router_service_pb2_grpc
 
 from services.common.config import ServiceSettings
-from services.common.server import run, serve, unimplemented
+from services.common.server import run, serve
 from services.router.config import Settings
+from services.router.merchant_config import MerchantRoutingSource
+from services.router.servicer import RouterServicer
+
+SERVICE = router_service_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name
 
 
 async def start(settings: ServiceSettings) -> None:
-    async def register(server: grpc.aio.Server) -> Sequence[str]:
-        # The behaviour arrives with its issue; until then every RPC answers UNIMPLEMENTED.
-        router_service_pb2_grpc.add_RouterServiceServicer_to_server(
-            unimplemented(router_service_pb2_grpc.RouterServiceServicer),
-            server,
-        )
-        return [router_service_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name]
+    assert isinstance(settings, Settings)
+    channel = grpc.aio.insecure_channel(settings.merchant_service_addr)
+    routing = MerchantRoutingSource(
+        merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channel),
+        ttl_seconds=settings.routing_cache_seconds,
+        call_timeout_seconds=settings.merchant_call_timeout_seconds,
+    )
 
-    await serve("router", settings, register)
+    async def register(server: grpc.aio.Server) -> Sequence[str]:
+        router_service_pb2_grpc.add_RouterServiceServicer_to_server(RouterServicer(routing), server)
+        return [SERVICE]
+
+    async def cleanup() -> None:
+        await channel.close()
+
+    await serve("router", settings, register, cleanup=cleanup)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,104 @@
+"""Proto <-> domain for routing: a merchant's stored RoutingRules into the program, a
+RouteRequest into the evaluation input, candidates back out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+
+from payloops.merchant.v1 import merchant_internal_service_pb2, merchant_pb2
+from payloops.router.v1 import router_pb2, router_service_pb2
+
+from services.common.errors import FailedPrecondition, FieldViolation
+from services.router.domain import (
+    Action,
+    Algorithm,
+    Candidate,
+    Conditions,
+    Priority,
+    RoutingInput,
+    Rule,
+    Single,
+    Split,
+    VolumeSplit,
+    merchant_program,
+    validate_rule,
+)
+
+ROUTING_RULE_INVALID = "ROUTING_RULE_INVALID"
+
+
+@dataclass(frozen=True)
+class MerchantRouting:
+    program: Algorithm
+    enabled: frozenset[str]
+
+
+def conditions_from_proto(conditions: merchant_pb2.RoutingConditions) -> Conditions:
+    return Conditions(
+        currency=conditions.currency,
+        amount_gte=conditions.amount_gte if conditions.HasField("amount_gte") else None,
+        amount_lt=conditions.amount_lt if conditions.HasField("amount_lt") else None,
+        payment_method_type=conditions.payment_method_type,
+        metadata=dict(conditions.metadata),
+    )
+
+
+def action_from_proto(action: merchant_pb2.RoutingAction) -> Action | None:
+    """None when no kind is set (validate_rule reports it)."""
+    kind = action.WhichOneof("kind")
+    if kind == "single":
+        return Single(action.single.processor)
+    if kind == "priority":
+        return Priority(tuple(action.priority.processors))
+    if kind == "volume_split":
+        return VolumeSplit(tuple(Split(s.processor, s.weight) for s in action.volume_split.splits))
+    return None
+
+
+def rule_violations(rule: merchant_pb2.RoutingRule, *, prefix: str = "") -> list[FieldViolation]:
+    """What the merchant service checks on CreateRoutingRule (prefix "routing_rule.")."""
+    return validate_rule(conditions_from_proto(rule.conditions), action_from_proto(rule.action), prefix=prefix)
+
+
+def rule_from_proto(rule: merchant_pb2.RoutingRule) -> Rule:
+    """A stored rule as a domain rule. A malformed one fails the route rather than being
+    skipped: skipping could send a payment where the merchant's rule forbids it."""
+    conditions, action = conditions_from_proto(rule.conditions), action_from_proto(rule.action)
+    violations = validate_rule(conditions, action)
+    if violations or action is None:
+        problems = "; ".join(f"{v.field}: {v.description}" for v in violations)
+        raise FailedPrecondition(
+            message=f"routing rule {rule.id} is invalid ({problems}); fix or delete it",
+            reason=ROUTING_RULE_INVALID,
+            metadata={"rule_id": rule.id},
+        )
+    return Rule(
+        id=rule.id,
+        conditions=conditions,
+        algorithm=action,
+        priority=rule.priority,
+        created_at=rule.create_time.ToDatetime(tzinfo=UTC) if rule.HasField("create_time") else None,
+    )
+
+
+def routing_from_proto(config: merchant_internal_service_pb2.GetRoutingConfigResponse) -> MerchantRouting:
+    return MerchantRouting(
+        program=merchant_program(rule_from_proto(rule) for rule in config.routing_rules),
+        enabled=frozenset(config.enabled_processors),
+    )
+
+
+def routing_input(request: router_service_pb2.RouteRequest) -> RoutingInput:
+    return RoutingInput(
+        amount=request.amount,
+        currency=request.currency,
+        payment_method_type=request.payment_method_type,
+        payment_method_token=request.payment_method_token,
+        metadata=dict(request.metadata),
+        split_key=request.order_id,
+    )
+
+
+def candidate_to_proto(candidate: Candidate) -> router_pb2.Candidate:
+    return router_pb2.Candidate(processor=candidate.processor, reason=candidate.reason, rule_id=candidate.rule_id)
