@@ -15,6 +15,7 @@ stage by stage in reverse, each stage in parallel):
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import importlib
 import json
@@ -243,12 +244,19 @@ class Platform:
             for stage in self._plan:
                 self._run_stage(stage)
             self._read_seed()
+            self._write_endpoints()
             self.timings["total"] = time.monotonic() - began
         except BaseException as exc:
             self.stop()
             if isinstance(exc, Exception) and not isinstance(exc, PlatformError):
                 raise PlatformError(f"start-up failed: {type(exc).__name__}: {exc}") from exc
             raise
+
+    def _write_endpoints(self) -> None:
+        """Where everything listens, for tools such as the benchmark (no secrets)."""
+        path = self.data_dir / "run" / "endpoints.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dataclasses.asdict(self.endpoints), indent=2))
 
     def stop(self) -> None:
         """Stop everything started, stage by stage in reverse (each stage in parallel):

@@ -1,0 +1,27 @@
+"""Recorded PaymentWorkflow histories must replay on the current workflow code: a change
+that would break payments already running in production fails here.
+
+Record new ones (after changing the workflow on purpose, with a versioning patch) with
+`python scripts/record_histories.py --temporal <address>` against a platform that ran payments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from services.order.workflows import PaymentWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_there_are_recorded_histories() -> None:
+    assert len(HISTORIES) >= 3
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    await Replayer(workflows=[PaymentWorkflow]).replay_workflow(history)
