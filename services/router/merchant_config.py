@@ -39,6 +39,7 @@ class MerchantRoutingSource:
         """`time_remaining`: the caller's deadline, which the merchant call must not outlive."""
         entry = self.entries.get(merchant_id)
         if entry is not None and entry[0] > self.clock():
+            self.entries.move_to_end(merchant_id)
             return entry[1]
         routing = await self.load(merchant_id, time_remaining)
         if self.ttl > 0:
