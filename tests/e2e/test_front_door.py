@@ -5,6 +5,8 @@ started again on the same data directory, nothing is lost."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import re
 import signal
 import subprocess
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from launcher.ports import free_port
 
@@ -60,8 +63,16 @@ def leftovers(data_dir: Path) -> list[str]:
     return found
 
 
-def test_payloops_up_serves_orders_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+@pytest.fixture()
+def data_dir() -> Iterator[Path]:
+    # Not under pytest's tmp_path: that tree is private (0700) to the test user, and the
+    # embedded PostgreSQL runs as its own system user when the tests run as root.
+    directory = Path(tempfile.mkdtemp(prefix="payloops-front-door-"))
+    yield directory / "data"
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_payloops_up_serves_orders_stops_cleanly_and_keeps_data(data_dir: Path) -> None:
     with payloops_up(data_dir) as (gateway, key):
         created = httpx.post(
             f"{gateway}/v1/orders", headers={"X-API-Key": key}, json={"amount": 1999, "currency": "USD"}
