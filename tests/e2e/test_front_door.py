@@ -5,12 +5,12 @@ started again on the same data directory, nothing is lost."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
