@@ -1,26 +1,8 @@
 """python -m services.processor_razorpay"""
 
-from collections.abc import Sequence
-
-import grpc
-from payloops.processor.v1 import processor_service_pb2, processor_service_pb2_grpc
-
-from services.common.config import ServiceSettings
-from services.common.server import run, serve, unimplemented
+from services.processor_common.service import main
 from services.processor_razorpay.config import Settings
-
-
-async def start(settings: ServiceSettings) -> None:
-    async def register(server: grpc.aio.Server) -> Sequence[str]:
-        # The behaviour arrives with its issue; until then every RPC answers UNIMPLEMENTED.
-        processor_service_pb2_grpc.add_ProcessorServiceServicer_to_server(
-            unimplemented(processor_service_pb2_grpc.ProcessorServiceServicer),
-            server,
-        )
-        return [processor_service_pb2.DESCRIPTOR.services_by_name["ProcessorService"].full_name]
-
-    await serve("processor_razorpay", settings, register)
-
+from services.processor_razorpay.plugin import RazorpayPlugin
 
 if __name__ == "__main__":
-    run("processor_razorpay", Settings, start)
+    main("processor_razorpay", Settings, RazorpayPlugin.from_settings)
