@@ -20,6 +20,7 @@ from launcher.platform import (
     PortInUseError,
     StartCancelled,
 )
+from services.merchant import rotate_key
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -67,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--no-migrate", action="store_true", help="skip the database migrations")
     dev.add_argument("--no-seed", action="store_true", help="skip creating the demo merchant")
     dev.add_argument("--no-envoy", action="store_true", help="do not run the gateway")
+
+    rotate = commands.add_parser(
+        "rotate-key",
+        help="re-encrypt stored processor credentials and webhook secrets under the active key",
+        description=rotate_key.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rotate_key.add_arguments(rotate)
     return parser
 
 
@@ -194,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "up":
         _check_distinct_ports(parser, args)
         return cmd_up(args)
+    if args.command == "rotate-key":
+        return rotate_key.main(["--batch-size", str(args.batch_size)])
     raise AssertionError(args.command)  # pragma: no cover - argparse rejects unknown commands
 
 

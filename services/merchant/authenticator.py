@@ -1,5 +1,7 @@
 """Verifies API keys for the edge, with a short cache so a hot key costs no database
-round trip. A revoked key stops working within `cache_seconds`."""
+round trip. Revoking a key purges it from this process's cache (`forget`), so it is
+refused from the next request on; another replica's cache holds it `cache_seconds` at
+most. Checking costs one HMAC, never a slow hash (keys.py)."""
 
 from __future__ import annotations
 

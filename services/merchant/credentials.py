@@ -1,6 +1,7 @@
-"""Processor credentials at rest: AES-256-GCM, a random 96-bit nonce per value, the
-key id stored beside the ciphertext for rotation, and the merchant id as associated
-data so a ciphertext copied into another merchant's row does not decrypt."""
+"""Secrets at rest (processor credentials, webhook signing secrets): AES-256-GCM, a
+random 96-bit nonce per value, the key id stored beside the ciphertext for rotation,
+and the merchant id (plus, for other kinds of secret, the owning object) as associated
+data, so a ciphertext copied into another merchant's or object's row does not decrypt."""
 
 from __future__ import annotations
 
@@ -31,24 +32,37 @@ class CredentialCipher:
         self.keys = {key_id: base64.b64decode(value) for key_id, value in keys.items()}
         if any(len(key) != 32 for key in self.keys.values()):
             raise ValueError("credential keys must be 32 bytes (AES-256)")
+        if active_key_id not in self.keys:
+            raise ValueError("the active credential key id must name one of the keys")
         self.active_key_id = active_key_id
 
-    def seal(self, merchant_id: str, credentials: dict[str, str]) -> Sealed:
+    def seal(self, merchant_id: str, credentials: dict[str, str], *, context: str = "") -> Sealed:
+        """`context` names the owning object when it is not the merchant's processor
+        configuration (e.g. "webhook_endpoint:we_..."); the same must be given to open()."""
         nonce = os.urandom(NONCE_BYTES)
         plaintext = json.dumps(credentials, sort_keys=True).encode()
-        ciphertext = AESGCM(self.keys[self.active_key_id]).encrypt(nonce, plaintext, merchant_id.encode())
+        ciphertext = AESGCM(self.keys[self.active_key_id]).encrypt(nonce, plaintext, _aad(merchant_id, context))
         return Sealed(self.active_key_id, nonce, ciphertext)
 
-    def open(self, merchant_id: str, sealed: Sealed) -> dict[str, str]:
+    def open(self, merchant_id: str, sealed: Sealed, *, context: str = "") -> dict[str, str]:
         key = self.keys.get(sealed.key_id)
         if key is None:
             raise CredentialsUnreadable(f"unknown credential key id {sealed.key_id!r}")
         try:
-            plaintext = AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, merchant_id.encode())
+            plaintext = AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, _aad(merchant_id, context))
         except InvalidTag:
             raise CredentialsUnreadable("credentials failed authentication") from None
         loaded: dict[str, str] = json.loads(plaintext)
         return loaded
+
+    def reseal(self, merchant_id: str, sealed: Sealed, *, context: str = "") -> Sealed:
+        """The same secret under the active key (a key rotation)."""
+        return self.seal(merchant_id, self.open(merchant_id, sealed, context=context), context=context)
+
+
+def _aad(merchant_id: str, context: str) -> bytes:
+    # Processor configurations use the bare merchant id (the original format).
+    return merchant_id.encode() if not context else f"{merchant_id}\x00{context}".encode()
 
 
 def mask(value: str) -> str:

@@ -2,7 +2,11 @@
 
 The gateway asks before routing, for REST paths (/v1/orders) and for gRPC paths
 (/payloops.order.v1.OrderService/CreateOrder) alike. Paths not listed need nothing
-here: the gateway answers them 404 (unknown) or serves them itself (/healthz)."""
+here: the gateway answers them 404 (unknown) or serves them itself (/healthz).
+
+API keys work on the merchant API (/v1/*) only and dashboard tokens on the dashboard
+API (/api/*) only. A gRPC method needs what its REST binding needs (ListOrders is
+bound to both /v1/orders and /api/orders; over gRPC it takes an API key)."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ RULES: tuple[tuple[str, Access], ...] = (
     ("/api/auth/", Access.PUBLIC),
     ("/api/", Access.DASHBOARD),
     ("/webhooks/", Access.PUBLIC),
+    ("/payloops.order.v1.OrderService/GetAnalyticsSummary", Access.DASHBOARD),
     ("/payloops.order.v1.OrderService/", Access.API_KEY),
     ("/payloops.merchant.v1.MerchantService/Register", Access.PUBLIC),
     ("/payloops.merchant.v1.MerchantService/Login", Access.PUBLIC),

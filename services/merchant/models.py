@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, LargeBinary, MetaData, String, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -53,3 +54,30 @@ class ProcessorConfigRow(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     masked: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RoutingRuleRow(Base):
+    __tablename__ = "routing_rules"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey(MerchantRow.id))
+    priority: Mapped[int] = mapped_column(Integer)
+    # The RoutingConditions and RoutingAction messages in their proto3 JSON form.
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    action: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WebhookEndpointRow(Base):
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey(MerchantRow.id))
+    url: Mapped[str] = mapped_column(String(2048))
+    # Event types delivered; empty for all.
+    events: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # The signing secret, sealed like processor credentials (credentials.py).
+    key_id: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -378,7 +378,7 @@ class SetProcessorConfigRequest(_message.Message):
     processor: _builtins.str
     """"stripe" or "razorpay"."""
     enabled: _builtins.bool
-    """Whether routing may choose this processor."""
+    """Whether routing may choose this processor; true when not given."""
     @_builtins.property
     def credentials(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Stripe: secretKey, webhookSecret. Razorpay: keyId, keySecret, webhookSecret."""
@@ -388,13 +388,15 @@ class SetProcessorConfigRequest(_message.Message):
         *,
         processor: _builtins.str = ...,
         credentials: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
-        enabled: _builtins.bool = ...,
+        enabled: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "enabled", b"enabled"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["credentials", b"credentials", "enabled", b"enabled", "processor", b"processor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "credentials", b"credentials", "enabled", b"enabled", "processor", b"processor"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
+    _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
 
 Global___SetProcessorConfigRequest: _TypeAlias = SetProcessorConfigRequest  # noqa: Y015
 

@@ -1,0 +1,106 @@
+"""Field checks of the dashboard API. Pure: no I/O.
+
+Each check returns its violations; `check` raises one INVALID_ARGUMENT naming all of
+them, with the reason of the first failing group (as the order service does). No
+message ever repeats a submitted value: some of them are secrets."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from services.common.errors import FieldViolation, require
+
+Group = tuple[str, list[FieldViolation]]
+
+EMAIL_MAX_LENGTH = 254
+PASSWORD_MAX_LENGTH = 1024
+NAME_MAX_LENGTH = 200
+URL_MAX_LENGTH = 2048
+_LOCAL_PART = re.compile(r"^[^\s@\"(),:;<>\[\\\]]{1,64}$")
+_DOMAIN_LABEL = re.compile(r"^[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?$")
+
+
+def check(*groups: Group) -> None:
+    """Raise INVALID_ARGUMENT for every violation of every group, if there is any."""
+    reason = next((reason for reason, found in groups if found), "INVALID_ARGUMENT")
+    require([violation for _, found in groups for violation in found], reason=reason)
+
+
+def required(value: str, field: str) -> list[FieldViolation]:
+    return [] if value else [FieldViolation(field, "is required")]
+
+
+def choice_violations(value: str, choices: tuple[str, ...], field: str) -> list[FieldViolation]:
+    if not value:
+        return [FieldViolation(field, "is required")]
+    return [] if value in choices else [FieldViolation(field, f"must be one of: {', '.join(choices)}")]
+
+
+def normalise_email(raw: str) -> str:
+    """The form emails are stored and compared in: NFKC, trimmed, lower case."""
+    return unicodedata.normalize("NFKC", raw).strip().lower()
+
+
+def email_violations(email: str, field: str = "email") -> list[FieldViolation]:
+    """`email` must already be normalised."""
+    if not email:
+        return [FieldViolation(field, "is required")]
+    local, at, domain = email.rpartition("@")
+    labels = domain.split(".")
+    valid = (
+        bool(at)
+        and len(email) <= EMAIL_MAX_LENGTH
+        and _LOCAL_PART.match(local) is not None
+        and len(labels) >= 2
+        and all(_DOMAIN_LABEL.match(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
+    return [] if valid else [FieldViolation(field, "is not a valid email address")]
+
+
+def password_check(password: str, *, min_length: int, field: str = "password") -> Group:
+    """PCI DSS 8.3.6: at least 12 characters, with letters and digits."""
+    if not password:
+        return "PASSWORD_TOO_SHORT", [FieldViolation(field, "is required")]
+    if len(password) < min_length:
+        return "PASSWORD_TOO_SHORT", [FieldViolation(field, f"must be at least {min_length} characters long")]
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return "PASSWORD_TOO_LONG", [FieldViolation(field, f"must be at most {PASSWORD_MAX_LENGTH} characters long")]
+    if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
+        return "PASSWORD_TOO_WEAK", [FieldViolation(field, "must contain both letters and digits")]
+    return "PASSWORD_TOO_SHORT", []
+
+
+def name_violations(name: str, field: str = "name") -> list[FieldViolation]:
+    if not name.strip():
+        return [FieldViolation(field, "is required")]
+    if len(name) > NAME_MAX_LENGTH:
+        return [FieldViolation(field, f"must be at most {NAME_MAX_LENGTH} characters long")]
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return [FieldViolation(field, "must not contain control characters")]
+    return []
+
+
+def url_violations(url: str, field: str = "url", *, allow_empty: bool = False) -> list[FieldViolation]:
+    """An absolute http(s) URL with a host and no user info. Where the host resolves
+    to (SSRF) is checked when delivering, not here."""
+    if not url:
+        return [] if allow_empty else [FieldViolation(field, "is required")]
+    if len(url) > URL_MAX_LENGTH:
+        return [FieldViolation(field, f"must be at most {URL_MAX_LENGTH} characters long")]
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return [FieldViolation(field, "is not a valid URL")]
+    if parts.scheme not in ("http", "https"):
+        return [FieldViolation(field, "must be an http or https URL")]
+    if not parts.hostname:
+        return [FieldViolation(field, "must name a host")]
+    if parts.username is not None or parts.password is not None:
+        return [FieldViolation(field, "must not contain user information")]
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+        return [FieldViolation(field, "must not contain spaces or control characters")]
+    return []
