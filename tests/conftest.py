@@ -64,6 +64,13 @@ def platform(
         database_url=database_url,
         redis_url=redis_url,
         redis_key_prefix=prefix,
+        # Short enough that the sandbox's injected slow answers (8 s) outlast a processor
+        # call, so the tests exercise unknown outcomes and their resolution.
+        extra_env={
+            "PROCESSOR_TIMEOUT_SECONDS": "4",
+            "PROCESSOR_CALL_TIMEOUT_SECONDS": "8",
+            "PAYMENT_STEP_TIMEOUT_SECONDS": "10",
+        },
     )
     running = Platform(config)
     try:

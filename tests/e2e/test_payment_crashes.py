@@ -5,27 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 import httpx
 import pytest
 
 from launcher.platform import Platform
-from tests.e2e.test_payments import create, pay, razorpay_account, sandbox, transactions
-
-
-def sandbox_counts(platform: Platform, account: str) -> tuple[int, int]:
-    stats = sandbox(platform, "GET", f"/_sandbox/stats?account={account}")
-    return int(stats["orders"].get("total", sum(stats["orders"].values()))), int(stats["payments"].get("captured", 0))
-
-
-def wait_for_status(rest: httpx.Client, order_id: str, seconds: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while True:
-        order: dict[str, Any] = rest.get(f"/v1/orders/{order_id}").json()
-        if order["status"] != "PROCESSING" or time.monotonic() > deadline:
-            return order
-        time.sleep(0.5)
+from tests.e2e.flows import create, pay, razorpay_account, sandbox, sandbox_counts, transactions, wait_for_status
 
 
 @pytest.mark.parametrize("fault", ["delay", "timeout_after"])

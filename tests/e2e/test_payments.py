@@ -6,61 +6,21 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any
 
-import grpc
 import httpx
 import pytest
-from payloops.merchant.v1 import merchant_internal_service_pb2, merchant_internal_service_pb2_grpc
 
 from launcher.platform import Platform
-
-VISA = {"type": "card", "token": "pm_card_visa"}
-DECLINED = {"type": "card", "token": "pm_card_visa_chargeDeclined"}
-
-
-def create(rest: httpx.Client, **fields: Any) -> dict[str, Any]:
-    answer = rest.post("/v1/orders", json={"amount": 1999, "currency": "USD", **fields})
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
-def pay(rest: httpx.Client, order_id: str, method: dict[str, str] = VISA, **headers: str) -> httpx.Response:
-    return rest.post(f"/v1/orders/{order_id}/pay", json={"paymentMethod": method}, headers=headers)
-
-
-def paid(rest: httpx.Client, method: dict[str, str] = VISA, **fields: Any) -> dict[str, Any]:
-    order = create(rest, **fields)
-    answer = pay(rest, order["id"], method)
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
-def transactions(rest: httpx.Client, order_id: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = rest.get(f"/v1/orders/{order_id}/transactions").json().get("transactions", [])
-    return found
-
-
-def razorpay_account(platform: Platform, merchant_id: str) -> str:
-    """The merchant's Razorpay key id, read through the internal credentials RPC."""
-    with grpc.insecure_channel(platform.service_addrs["merchant"]) as channel:
-        stub = merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channel)
-        answer = stub.GetProcessorCredentials(
-            merchant_internal_service_pb2.GetProcessorCredentialsRequest(merchant_id=merchant_id, processor="razorpay")
-        )
-    return str(answer.credentials["keyId"])
-
-
-def sandbox(platform: Platform, method: str, path: str, **body: Any) -> Any:
-    assert platform.razorpay_sandbox_url
-    answer = httpx.request(method, platform.razorpay_sandbox_url + path, json=body or None, timeout=10)
-    assert answer.status_code < 300, answer.text
-    return answer.json()
-
-
-def captured_at_razorpay(platform: Platform, account: str) -> int:
-    stats = sandbox(platform, "GET", f"/_sandbox/stats?account={account}")
-    return int(stats["payments"].get("captured", 0))
+from tests.e2e.flows import (
+    DECLINED,
+    captured_at_razorpay,
+    create,
+    paid,
+    pay,
+    razorpay_account,
+    sandbox,
+    transactions,
+    wait_for_status,
+)
 
 
 def test_usd_card_payment_succeeds_at_stripe(rest: httpx.Client, platform: Platform) -> None:
@@ -142,9 +102,7 @@ def test_unknown_outcome_is_resolved_by_status_not_a_second_charge(
         path_contains="/payments",
         delay_ms=8000,
     )
-    order = paid(rest, currency="INR", amount=30_000)
-    if order["status"] == "PROCESSING":  # the retry may outlast the pay deadline
-        order = rest.get(f"/v1/orders/{order['id']}").json()
+    order = wait_for_status(rest, paid(rest, currency="INR", amount=30_000)["id"])
     assert (order["status"], order["processor"]) == ("SUCCEEDED", "razorpay")
     assert captured_at_razorpay(platform, account) == before + 1
 

@@ -1,0 +1,76 @@
+"""What the end-to-end tests do again and again: create and pay orders through the gateway,
+wait for a final state, and look at the Razorpay sandbox's own books."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import grpc
+import httpx
+from payloops.merchant.v1 import merchant_internal_service_pb2, merchant_internal_service_pb2_grpc
+
+from launcher.platform import Platform
+
+VISA = {"type": "card", "token": "pm_card_visa"}
+DECLINED = {"type": "card", "token": "pm_card_visa_chargeDeclined"}
+
+
+def create(rest: httpx.Client, **fields: Any) -> dict[str, Any]:
+    answer = rest.post("/v1/orders", json={"amount": 1999, "currency": "USD", **fields})
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def pay(rest: httpx.Client, order_id: str, method: dict[str, str] = VISA, **headers: str) -> httpx.Response:
+    return rest.post(f"/v1/orders/{order_id}/pay", json={"paymentMethod": method}, headers=headers)
+
+
+def paid(rest: httpx.Client, method: dict[str, str] = VISA, **fields: Any) -> dict[str, Any]:
+    order = create(rest, **fields)
+    answer = pay(rest, order["id"], method)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def transactions(rest: httpx.Client, order_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = rest.get(f"/v1/orders/{order_id}/transactions").json().get("transactions", [])
+    return found
+
+
+def razorpay_account(platform: Platform, merchant_id: str) -> str:
+    """The merchant's Razorpay key id, read through the internal credentials RPC."""
+    with grpc.insecure_channel(platform.service_addrs["merchant"]) as channel:
+        stub = merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channel)
+        answer = stub.GetProcessorCredentials(
+            merchant_internal_service_pb2.GetProcessorCredentialsRequest(merchant_id=merchant_id, processor="razorpay")
+        )
+    return str(answer.credentials["keyId"])
+
+
+def sandbox(platform: Platform, method: str, path: str, **body: Any) -> Any:
+    assert platform.razorpay_sandbox_url
+    answer = httpx.request(method, platform.razorpay_sandbox_url + path, json=body or None, timeout=10)
+    assert answer.status_code < 300, answer.text
+    return answer.json()
+
+
+def captured_at_razorpay(platform: Platform, account: str) -> int:
+    stats = sandbox(platform, "GET", f"/_sandbox/stats?account={account}")
+    return int(stats["payments"].get("captured", 0))
+
+
+def sandbox_counts(platform: Platform, account: str) -> tuple[int, int]:
+    stats = sandbox(platform, "GET", f"/_sandbox/stats?account={account}")
+    return int(stats["orders"].get("total", sum(stats["orders"].values()))), int(stats["payments"].get("captured", 0))
+
+
+def wait_for_status(rest: httpx.Client, order_id: str, seconds: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        order: dict[str, Any] = rest.get(f"/v1/orders/{order_id}").json()
+        if order["status"] != "PROCESSING" or time.monotonic() > deadline:
+            return order
+        time.sleep(0.5)
