@@ -57,7 +57,7 @@ FINAL_CODES = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDI
 def classify(error: grpc.aio.AioRpcError) -> ApplicationError:
     """Processor-call failures as the workflow acts on them."""
     reason = reason_of(error)
-    message = f"{reason or error.code().name}: {error.details()}"
+    message = error.details() or reason or error.code().name
     if error.code() == grpc.StatusCode.UNAVAILABLE:
         # Refused before anything reached the processor: safe to fail over.
         return ApplicationError(message, type=PROCESSOR_UNAVAILABLE, non_retryable=True)
