@@ -243,18 +243,26 @@ async def list_routing_rules(*, session: AsyncSession, merchant_id: str) -> list
     return list(await session.scalars(query))
 
 
-async def delete_routing_rule(*, session: AsyncSession, merchant_id: str, rule_id: str) -> RoutingRuleRow:
+async def _delete_owned(
+    *, session: AsyncSession, model: type[Row], merchant_id: str, object_id: str, resource_type: str
+) -> Row:
     row = await _owned_or_raise(
         session=session,
-        model=RoutingRuleRow,
+        model=model,
         merchant_id=merchant_id,
-        object_id=rule_id,
-        resource_type="routing_rule",
+        object_id=object_id,
+        resource_type=resource_type,
         lock=True,
     )
     await session.delete(row)
     await session.flush()
     return row
+
+
+async def delete_routing_rule(*, session: AsyncSession, merchant_id: str, rule_id: str) -> RoutingRuleRow:
+    return await _delete_owned(
+        session=session, model=RoutingRuleRow, merchant_id=merchant_id, object_id=rule_id, resource_type="routing_rule"
+    )
 
 
 # -- webhook endpoints -------------------------------------------------------------------
@@ -295,17 +303,13 @@ async def list_webhook_endpoints(*, session: AsyncSession, merchant_id: str) -> 
 
 
 async def delete_webhook_endpoint(*, session: AsyncSession, merchant_id: str, endpoint_id: str) -> WebhookEndpointRow:
-    row = await _owned_or_raise(
+    return await _delete_owned(
         session=session,
         model=WebhookEndpointRow,
         merchant_id=merchant_id,
         object_id=endpoint_id,
         resource_type="webhook_endpoint",
-        lock=True,
     )
-    await session.delete(row)
-    await session.flush()
-    return row
 
 
 # -- sealed values (key rotation) ----------------------------------------------------------
