@@ -63,9 +63,7 @@ class EventApplier:
                 )
             return
         async with self.sessions.begin() as session:
-            await repository.mark_applied(
-                session=session, row_id=row.id, outcome="applied" if answer.applied else "ignored"
-            )
+            await repository.mark_applied(session=session, row_id=row.id, changed=answer.applied)
         log.info(
             "processor event applied",
             extra={"event_id": row.event_id, "processor": row.processor, "applied": answer.applied},

@@ -54,11 +54,18 @@ async def unapplied(*, session: AsyncSession, older_than: timedelta, limit: int)
     return list(rows)
 
 
-async def mark_applied(*, session: AsyncSession, row_id: str, outcome: str) -> None:
+async def mark_applied(*, session: AsyncSession, row_id: str, changed: bool) -> None:
+    """Concurrent deliveries of one event may each apply it; the one that changed something
+    makes the outcome "applied", the others ("ignored") never overwrite that."""
+    outcome = "applied" if changed else func.coalesce(func.nullif(ProcessorEventRow.outcome, ""), "ignored")
     await session.execute(
         update(ProcessorEventRow)
-        .where(ProcessorEventRow.id == row_id, ProcessorEventRow.applied_at.is_(None))
-        .values(applied_at=func.now(), outcome=outcome, apply_attempts=ProcessorEventRow.apply_attempts + 1)
+        .where(ProcessorEventRow.id == row_id)
+        .values(
+            applied_at=func.coalesce(ProcessorEventRow.applied_at, func.now()),
+            outcome=outcome,
+            apply_attempts=ProcessorEventRow.apply_attempts + 1,
+        )
     )
 
 
