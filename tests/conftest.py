@@ -70,6 +70,9 @@ def platform(
             "PROCESSOR_TIMEOUT_SECONDS": "4",
             "PROCESSOR_CALL_TIMEOUT_SECONDS": "8",
             "PAYMENT_STEP_TIMEOUT_SECONDS": "10",
+            # Pending refunds are polled and unapplied processor events retried quickly.
+            "REFUND_POLL_SECONDS": "2",
+            "WEBHOOK_APPLY_RETRY_SECONDS": "2",
         },
     )
     running = Platform(config)

@@ -7,7 +7,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import grpc
-from payloops.order.v1 import order_service_pb2, order_service_pb2_grpc
+from payloops.order.v1 import (
+    order_internal_service_pb2,
+    order_internal_service_pb2_grpc,
+    order_service_pb2,
+    order_service_pb2_grpc,
+)
 from payloops.processor.v1 import processor_service_pb2_grpc
 from payloops.router.v1 import router_service_pb2_grpc
 
@@ -18,9 +23,12 @@ from services.common.temporal import connect
 from services.order.config import Settings
 from services.order.coordinator import PaymentCoordinator
 from services.order.idempotency import IdempotencyInterceptor, IdempotencyStore
+from services.order.internal_servicer import OrderInternalServicer
+from services.order.refund_coordinator import RefundCoordinator
 from services.order.servicer import OrderServicer
 
 SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
+INTERNAL_SERVICE = order_internal_service_pb2.DESCRIPTOR.services_by_name["OrderInternalService"].full_name
 # The POSTs of the merchant API, which honour the Idempotency-Key header.
 IDEMPOTENT_METHODS = frozenset(
     f"/{SERVICE}/{name}"
@@ -54,9 +62,10 @@ async def start(settings: ServiceSettings) -> None:
         "router": grpc.aio.insecure_channel(settings.router_service_addr),
         **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
     }
+    temporal = await connect(settings.temporal_address, settings.temporal_namespace)
     payments = PaymentCoordinator(
         sessions=sessions,
-        temporal=await connect(settings.temporal_address, settings.temporal_namespace),
+        temporal=temporal,
         task_queue=settings.temporal_task_queue,
         router=router_service_pb2_grpc.RouterServiceStub(channels["router"]),
         processors={
@@ -67,11 +76,23 @@ async def start(settings: ServiceSettings) -> None:
         step_timeout=settings.payment_step_timeout_seconds,
     )
 
+    refunds = RefundCoordinator(
+        sessions=sessions,
+        temporal=temporal,
+        task_queue=settings.temporal_task_queue,
+        wait_seconds=settings.pay_wait_seconds,
+        poll_seconds=settings.refund_poll_seconds,
+        step_timeout=settings.payment_step_timeout_seconds,
+    )
+
     async def register(server: grpc.aio.Server) -> Sequence[str]:
-        # Refunds and checkout arrive with their issues; they answer UNIMPLEMENTED until then.
-        servicer = OrderServicer(settings, sessions, payments)  # type: ignore[abstract]
+        # Checkout arrives with its issue; it answers UNIMPLEMENTED until then.
+        servicer = OrderServicer(settings, sessions, payments, refunds)  # type: ignore[abstract]
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
-        return [SERVICE]
+        order_internal_service_pb2_grpc.add_OrderInternalServiceServicer_to_server(
+            OrderInternalServicer(sessions, refunds), server
+        )
+        return [SERVICE, INTERNAL_SERVICE]
 
     purger = asyncio.create_task(purge_idempotency_keys(store))
 

@@ -217,13 +217,15 @@ class PaymentActivities:
             txn.failure_code, txn.failure_message = result.failure_code, result.failure_message[:1000]
             target = ORDER_STATUS_FOR.get(result.status)
             if target is not None and self.current(order, step.payment) and order.status != target.value:
-                repository.move(order, target)
-                order.processor = step.candidate.processor
-                order.failure_code, order.failure_message = result.failure_code, result.failure_message[:1000]
-                if target is OrderStatus.SUCCEEDED:
-                    order.amount_captured = result.amount_captured or order.amount
-                if target is OrderStatus.REQUIRES_ACTION:
-                    order.next_action_type, order.next_action_url = "redirect", result.next_action_url
+                repository.record_payment(
+                    order,
+                    target,
+                    processor=step.candidate.processor,
+                    amount_captured=result.amount_captured,
+                    failure_code=result.failure_code,
+                    failure_message=result.failure_message,
+                    next_action_url=result.next_action_url,
+                )
             return order.status
 
     @activity.defn(name="record_failed_step")

@@ -13,6 +13,8 @@ class Settings(ServiceSettings):
     pay_wait_seconds: float = Field(default=10, gt=0, le=25)
     processor_call_timeout_seconds: float = Field(default=20, gt=0)
     payment_step_timeout_seconds: float = Field(default=30, gt=0)
+    # How often a PENDING refund is checked at the processor when no webhook settles it.
+    refund_poll_seconds: float = Field(default=60, gt=0)
 
     temporal_address: str
     temporal_namespace: str = "default"

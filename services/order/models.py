@@ -80,3 +80,25 @@ class TransactionRow(Base):
     refund_id: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RefundRow(Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    processor: Mapped[str] = mapped_column(String(32))
+    # The payment refunded (the processor reference of the order's charge).
+    payment_reference: Mapped[str] = mapped_column(String(128))
+    # The processor's refund id, once known.
+    processor_reference: Mapped[str] = mapped_column(String(128), default="")
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    failure_code: Mapped[str] = mapped_column(String(128), default="")
+    failure_message: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

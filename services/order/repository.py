@@ -9,11 +9,18 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.errors import NotFound
+from services.common.errors import FailedPrecondition, NotFound
 from services.common.identity import Caller
 from services.common.ids import new_id
 from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus, check_transition
-from services.order.models import OrderRow, TransactionRow
+from services.order.models import OrderRow, RefundRow, TransactionRow
+from services.order.refunds import (
+    RefundOutcome,
+    RefundStatus,
+    check_refundable,
+    order_status_after_refund,
+    refund_amount,
+)
 
 
 def to_domain(row: OrderRow) -> Order:
@@ -89,6 +96,26 @@ def move(row: OrderRow, target: OrderStatus, *, reason: str = "ORDER_STATE_CONFL
     row.updated_at = func.now()
 
 
+def record_payment(
+    row: OrderRow,
+    target: OrderStatus,
+    *,
+    processor: str,
+    amount_captured: int,
+    failure_code: str,
+    failure_message: str,
+    next_action_url: str,
+) -> None:
+    """Moves an order to a payment outcome (from the payment workflow or a processor event)."""
+    move(row, target)
+    row.processor = processor
+    row.failure_code, row.failure_message = failure_code, failure_message[:1000]
+    if target is OrderStatus.SUCCEEDED:
+        row.amount_captured = amount_captured or row.amount
+    if target is OrderStatus.REQUIRES_ACTION:
+        row.next_action_type, row.next_action_url = "redirect", next_action_url
+
+
 async def list_orders(
     *,
     session: AsyncSession,
@@ -146,3 +173,165 @@ async def list_transactions(*, session: AsyncSession, caller: Caller, order_id: 
         .order_by(TransactionRow.created_at, TransactionRow.id)
     )
     return list(rows)
+
+
+async def order_row_of_merchant(*, session: AsyncSession, merchant_id: str, order_id: str) -> OrderRow | None:
+    """The order locked for update, in either mode (processor events do not know the mode)."""
+    row: OrderRow | None = await session.scalar(
+        select(OrderRow).where(OrderRow.id == order_id, OrderRow.merchant_id == merchant_id).with_for_update()
+    )
+    return row
+
+
+async def find_payment(*, session: AsyncSession, order: OrderRow) -> TransactionRow | None:
+    """The successful charge or authorization of the order's current attempt."""
+    row: TransactionRow | None = await session.scalar(
+        select(TransactionRow)
+        .where(
+            TransactionRow.order_id == order.id,
+            TransactionRow.attempt == order.attempt,
+            TransactionRow.type.in_(("CHARGE", "AUTHORIZE")),
+            TransactionRow.status == "SUCCEEDED",
+            TransactionRow.processor_reference != "",
+        )
+        .order_by(TransactionRow.created_at.desc())
+        .limit(1)
+    )
+    return row
+
+
+async def reserve_refund(
+    *, session: AsyncSession, caller: Caller, order_id: str, amount: int | None, reason: str
+) -> RefundRow:
+    """A PENDING refund holding its amount against the order, decided under the order's row
+    lock so concurrent refunds can never reserve more than was captured."""
+    order = await order_row_or_raise(session=session, caller=caller, order_id=order_id, for_update=True)
+    check_refundable(order.status)
+    reserved = await session.scalar(
+        select(func.coalesce(func.sum(RefundRow.amount), 0)).where(
+            RefundRow.order_id == order.id, RefundRow.status != RefundStatus.FAILED.value
+        )
+    )
+    amount = refund_amount(amount, order.amount_captured - int(reserved or 0))
+    payment = await find_payment(session=session, order=order)
+    if payment is None:
+        raise FailedPrecondition(message="the order has no captured payment to refund", reason="ORDER_NOT_REFUNDABLE")
+    refund = RefundRow(
+        id=new_id("ref"),
+        order_id=order.id,
+        merchant_id=order.merchant_id,
+        mode=order.mode,
+        amount=amount,
+        currency=order.currency,
+        status=RefundStatus.PENDING.value,
+        processor=payment.processor,
+        payment_reference=payment.processor_reference,
+        reason=reason,
+    )
+    session.add(refund)
+    session.add(
+        TransactionRow(
+            id=new_id("txn"),
+            order_id=order.id,
+            merchant_id=order.merchant_id,
+            attempt=order.attempt,
+            type="REFUND",
+            status="PENDING",
+            processor=payment.processor,
+            amount=amount,
+            currency=order.currency,
+            idempotency_key=refund.id,
+            refund_id=refund.id,
+        )
+    )
+    await session.flush()
+    await session.refresh(refund)
+    return refund
+
+
+async def refund_row_or_raise(*, session: AsyncSession, caller: Caller, refund_id: str) -> RefundRow:
+    row: RefundRow | None = await session.scalar(
+        select(RefundRow).where(
+            RefundRow.id == refund_id, RefundRow.merchant_id == caller.merchant_id, RefundRow.mode == caller.mode
+        )
+    )
+    if row is None:
+        raise NotFound(
+            message=f"refund {refund_id!r} not found",
+            reason="REFUND_NOT_FOUND",
+            resource_type="refund",
+            resource_name=refund_id,
+        )
+    return row
+
+
+async def find_refund(
+    *, session: AsyncSession, merchant_id: str, refund_id: str = "", processor: str = "", reference: str = ""
+) -> RefundRow | None:
+    """A merchant's refund by its id, else by the processor's refund id."""
+    query = select(RefundRow).where(RefundRow.merchant_id == merchant_id)
+    if refund_id:
+        query = query.where(RefundRow.id == refund_id)
+    elif processor and reference:
+        query = query.where(RefundRow.processor == processor, RefundRow.processor_reference == reference)
+    else:
+        return None
+    row: RefundRow | None = await session.scalar(query)
+    return row
+
+
+async def settle_refund(
+    *, session: AsyncSession, merchant_id: str, refund_id: str, outcome: RefundOutcome
+) -> tuple[RefundRow, bool]:
+    """The one place a refund changes status (hook refund.succeeded / refund.failed here).
+
+    PENDING -> SUCCEEDED (the order's amount_refunded grows and the order moves to
+    PARTIALLY_REFUNDED or REFUNDED) or PENDING -> FAILED (the reservation is released).
+    A refund already final is left alone, so the workflow and a webhook settling the same
+    refund apply it once. Returns the refund and whether this call changed its status."""
+    found = await find_refund(session=session, merchant_id=merchant_id, refund_id=refund_id)
+    if found is None:
+        raise NotFound(message=f"refund {refund_id!r} not found", reason="REFUND_NOT_FOUND")
+    # Order first, then refund: the lock order every writer of both follows.
+    order = await order_row_of_merchant(session=session, merchant_id=merchant_id, order_id=found.order_id)
+    assert order is not None
+    refund = await session.scalar(
+        select(RefundRow).where(RefundRow.id == refund_id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert refund is not None
+    if refund.status != RefundStatus.PENDING.value:
+        return refund, False
+    txn = await session.scalar(select(TransactionRow).where(TransactionRow.idempotency_key == refund.id))
+    refund.processor_reference = refund.processor_reference or outcome.processor_reference
+    if txn is not None:
+        txn.processor_reference = refund.processor_reference
+    if outcome.status not in (RefundStatus.SUCCEEDED.value, RefundStatus.FAILED.value):
+        return refund, False
+    if outcome.status == RefundStatus.SUCCEEDED.value:
+        order.amount_refunded += refund.amount
+        move(order, order_status_after_refund(order.amount_captured, order.amount_refunded))
+    refund.status = outcome.status
+    refund.failure_code, refund.failure_message = outcome.failure_code, outcome.failure_message[:1000]
+    refund.updated_at = func.now()
+    if txn is not None:
+        txn.status = outcome.status
+        txn.failure_code, txn.failure_message = refund.failure_code, refund.failure_message
+        txn.updated_at = func.now()
+    return refund, True
+
+
+async def current_charge(*, session: AsyncSession, order: OrderRow, processor: str) -> TransactionRow | None:
+    """The newest charge or authorization of the order's current attempt at `processor`."""
+    row: TransactionRow | None = await session.scalar(
+        select(TransactionRow)
+        .where(
+            TransactionRow.order_id == order.id,
+            TransactionRow.attempt == order.attempt,
+            TransactionRow.processor == processor,
+            TransactionRow.type.in_(("CHARGE", "AUTHORIZE")),
+        )
+        .order_by(TransactionRow.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return row

@@ -15,7 +15,8 @@ from services.order import repository
 from services.order.config import Settings
 from services.order.coordinator import PaymentCoordinator, PaymentMethod, validate_payment_method
 from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus, validate_new_order
-from services.order.models import TransactionRow
+from services.order.models import RefundRow, TransactionRow
+from services.order.refund_coordinator import RefundCoordinator
 
 pb = order_pb2.Order
 
@@ -83,13 +84,31 @@ def transaction_to_proto(row: TransactionRow) -> order_pb2.Transaction:
     )
 
 
+def refund_to_proto(row: RefundRow) -> order_pb2.Refund:
+    return order_pb2.Refund(
+        id=row.id,
+        order_id=row.order_id,
+        amount=row.amount,
+        currency=row.currency,
+        status=order_pb2.Refund.Status.Value(row.status),
+        processor=row.processor,
+        reason=row.reason,
+        create_time=timestamp(row.created_at),
+    )
+
+
 class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
     def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], payments: PaymentCoordinator
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        payments: PaymentCoordinator,
+        refunds: RefundCoordinator,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.payments = payments
+        self.refunds = refunds
 
     async def CreateOrder(self, request: order_service_pb2.CreateOrderRequest, context: Context) -> order_pb2.Order:
         who = caller(context)
@@ -161,3 +180,12 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
                 session=session, caller=who, order_id=required_id(request.order_id, "order_id")
             )
         return order_service_pb2.ListTransactionsResponse(transactions=[transaction_to_proto(r) for r in rows])
+
+    async def RefundOrder(self, request: order_service_pb2.RefundOrderRequest, context: Context) -> order_pb2.Refund:
+        who = caller(context)
+        amount = request.amount if request.HasField("amount") else None
+        refund = await self.refunds.refund(who, required_id(request.id), amount, request.reason)
+        return refund_to_proto(refund)
+
+    async def GetRefund(self, request: order_service_pb2.GetRefundRequest, context: Context) -> order_pb2.Refund:
+        return refund_to_proto(await self.refunds.get(caller(context), required_id(request.id)))

@@ -1,5 +1,7 @@
 """PaymentWorkflow: route -> charge the first candidate -> fail over on a retryable
-failure -> record -> final order state. Deterministic: all I/O is in activities."""
+failure -> record -> final order state. RefundWorkflow: refund at the processor that
+took the payment -> record -> while PENDING, wait for a webhook's signal or the poll
+interval and ask again. Deterministic: all I/O is in activities."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
         PaymentInput,
         PaymentOutcome,
     )
+    from services.order.refund_activities import REFUND_REFUSED, RefundActivities
+    from services.order.refunds import RefundInput, RefundOutcome, RefundStatus
 
 T = TypeVar("T")
 
@@ -31,12 +35,21 @@ PROCESSOR_RETRIES = RetryPolicy(
     maximum_interval=timedelta(seconds=10),
     non_retryable_error_types=[PROCESSOR_UNAVAILABLE, INVALID_REQUEST],
 )
+# A refund has no failover: an unavailable processor is retried like an unknown outcome.
+REFUND_RETRIES = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=[REFUND_REFUSED],
+)
 BOOKKEEPING_RETRIES = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
 
-async def processor_call(timeout: float, activity: Callable[..., Awaitable[T]], *args: Any) -> T:
+async def processor_call(
+    timeout: float, activity: Callable[..., Awaitable[T]], *args: Any, retry_policy: RetryPolicy = PROCESSOR_RETRIES
+) -> T:
     result: T = await workflow.execute_activity_method(
-        activity, args=args, start_to_close_timeout=timedelta(seconds=timeout), retry_policy=PROCESSOR_RETRIES
+        activity, args=args, start_to_close_timeout=timedelta(seconds=timeout), retry_policy=retry_policy
     )
     return result
 
@@ -79,3 +92,38 @@ class PaymentWorkflow:
         message = f"every processor was unavailable ({', '.join(unavailable)})"
         status = await bookkeeping(PaymentActivities.fail_payment, payment, PROCESSOR_UNAVAILABLE, message)
         return PaymentOutcome(status, "", PROCESSOR_UNAVAILABLE, unavailable)
+
+
+@workflow.defn
+class RefundWorkflow:
+    def __init__(self) -> None:
+        self.nudged = False
+
+    @workflow.signal
+    def processor_update(self) -> None:
+        """A processor event settled (or changed) the refund: look again now."""
+        self.nudged = True
+
+    async def ask(self, refund: RefundInput, activity: Callable[..., Awaitable[RefundOutcome]]) -> RefundOutcome:
+        try:
+            return await processor_call(refund.step_timeout_seconds, activity, refund, retry_policy=REFUND_RETRIES)
+        except ActivityError as error:
+            cause = error.cause
+            code = str(cause.details[0]) if isinstance(cause, ApplicationError) and cause.details else REFUND_REFUSED
+            return RefundOutcome(RefundStatus.FAILED.value, failure_code=code, failure_message=str(cause or error))
+
+    @workflow.run
+    async def run(self, refund: RefundInput) -> str:
+        outcome = await self.ask(refund, RefundActivities.send_refund)
+        status = await bookkeeping(RefundActivities.record_refund, refund, outcome)
+        while status == RefundStatus.PENDING.value:
+            if workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(refund)
+            try:
+                await workflow.wait_condition(lambda: self.nudged, timeout=timedelta(seconds=refund.poll_seconds))
+            except TimeoutError:
+                pass
+            self.nudged = False
+            outcome = await self.ask(refund, RefundActivities.check_refund)
+            status = await bookkeeping(RefundActivities.record_refund, refund, outcome)
+        return status

@@ -40,14 +40,19 @@ def transactions(rest: httpx.Client, order_id: str) -> list[dict[str, Any]]:
     return found
 
 
-def razorpay_account(platform: Platform, merchant_id: str) -> str:
-    """The merchant's Razorpay key id, read through the internal credentials RPC."""
+def credentials(platform: Platform, merchant_id: str, processor: str) -> dict[str, str]:
+    """The merchant's processor credentials, read through the internal credentials RPC."""
     with grpc.insecure_channel(platform.service_addrs["merchant"]) as channel:
         stub = merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channel)
         answer = stub.GetProcessorCredentials(
-            merchant_internal_service_pb2.GetProcessorCredentialsRequest(merchant_id=merchant_id, processor="razorpay")
+            merchant_internal_service_pb2.GetProcessorCredentialsRequest(merchant_id=merchant_id, processor=processor)
         )
-    return str(answer.credentials["keyId"])
+    return dict(answer.credentials)
+
+
+def razorpay_account(platform: Platform, merchant_id: str) -> str:
+    """The merchant's Razorpay key id."""
+    return credentials(platform, merchant_id, "razorpay")["keyId"]
 
 
 def sandbox(platform: Platform, method: str, path: str, **body: Any) -> Any:
@@ -74,3 +79,22 @@ def wait_for_status(rest: httpx.Client, order_id: str, seconds: float = 90) -> d
         if order["status"] != "PROCESSING" or time.monotonic() > deadline:
             return order
         time.sleep(0.5)
+
+
+def refund(rest: httpx.Client, order_id: str, **body: Any) -> httpx.Response:
+    return rest.post(f"/v1/orders/{order_id}/refund", json=body)
+
+
+def wait_for_refund(rest: httpx.Client, refund_id: str, seconds: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        found: dict[str, Any] = rest.get(f"/v1/refunds/{refund_id}").json()
+        if found["status"] != "PENDING" or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def reason(answer: httpx.Response) -> str:
+    """The ErrorInfo reason of an AIP-193 error body."""
+    details = answer.json().get("details", [])
+    return next((str(d["reason"]) for d in details if d.get("@type", "").endswith("ErrorInfo")), "")

@@ -1,0 +1,37 @@
+"""OrderInternalService: proto <-> events.apply_event only."""
+
+from __future__ import annotations
+
+from payloops.order.v1 import order_internal_service_pb2 as pb
+from payloops.order.v1 import order_internal_service_pb2_grpc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.common.errors import FieldViolation, require
+from services.common.identity import Context
+from services.order.events import apply_event
+from services.order.refund_coordinator import RefundCoordinator
+
+
+class OrderInternalServicer(order_internal_service_pb2_grpc.OrderInternalServiceServicer):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], refunds: RefundCoordinator) -> None:
+        self.sessions = sessions
+        self.refunds = refunds
+
+    async def ApplyProcessorEvent(
+        self, request: pb.ApplyProcessorEventRequest, context: Context
+    ) -> pb.ApplyProcessorEventResponse:
+        require(
+            [
+                FieldViolation(name, "is required")
+                for name, present in (
+                    ("merchant_id", bool(request.merchant_id)),
+                    ("processor", bool(request.processor)),
+                    ("event.event_id", bool(request.event.event_id)),
+                )
+                if not present
+            ]
+        )
+        done = await apply_event(self.sessions, request.merchant_id, request.processor, request.event)
+        if done.applied and done.refund_id:
+            await self.refunds.nudge(done.refund_id)
+        return pb.ApplyProcessorEventResponse(applied=done.applied, order_id=done.order_id, refund_id=done.refund_id)
