@@ -77,8 +77,13 @@ def tenants(platform: Platform) -> Tenants:
         answer = rest.post(f"/v1/orders/{paid['id']}/pay", json={"paymentMethod": VISA})
         assert answer.status_code == 200 and answer.json()["status"] == "AUTHORIZED", answer.text
         objects.ids["paid_order"] = paid["id"]
-        refund = rest.post(f"/v1/orders/{paid['id']}/refund", json={})
-        objects.ids["refund"] = refund.json()["id"] if refund.status_code == 200 else "ref_notcreatedyet"
+        captured = create_order(rest)
+        answer = rest.post(f"/v1/orders/{captured['id']}/pay", json={"paymentMethod": VISA})
+        assert answer.status_code == 200 and answer.json()["status"] == "SUCCEEDED", answer.text
+        objects.ids["captured_order"] = captured["id"]
+        refund = rest.post(f"/v1/orders/{captured['id']}/refund", json={"amount": 100})
+        assert refund.status_code == 200, refund.text
+        objects.ids["refund"] = refund.json()["id"]
     with client(platform, **a.account.bearer) as dashboard:
         objects.ids["api_key"] = a.key_id
         rule = {"priority": 5, "conditions": {"currency": "USD"}, "action": {"single": {"processor": "stripe"}}}
@@ -100,7 +105,7 @@ TOUCH: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
     ("POST", "/v1/orders/{}/pay"): ("/v1/orders/{created_order}/pay", {"paymentMethod": VISA}),
     ("POST", "/v1/orders/{}/capture"): ("/v1/orders/{paid_order}/capture", {}),
     ("POST", "/v1/orders/{}/cancel"): ("/v1/orders/{created_order}/cancel", {}),
-    ("POST", "/v1/orders/{}/refund"): ("/v1/orders/{paid_order}/refund", {}),
+    ("POST", "/v1/orders/{}/refund"): ("/v1/orders/{captured_order}/refund", {}),
     ("GET", "/v1/orders/{}/transactions"): ("/v1/orders/{paid_order}/transactions", None),
     ("GET", "/v1/refunds/{}"): ("/v1/refunds/{refund}", None),
     ("POST", "/v1/checkout/sessions"): (
@@ -118,8 +123,8 @@ TOUCH: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
 }
 LIST: dict[tuple[str, str], tuple[str, str, tuple[str, ...]]] = {
     # route: (path with query, the answer's list field, the kinds of A's objects it could show)
-    ("GET", "/v1/orders"): ("/v1/orders?pageSize=100", "orders", ("created_order", "paid_order")),
-    ("GET", "/api/orders"): ("/api/orders?pageSize=100", "orders", ("created_order", "paid_order")),
+    ("GET", "/v1/orders"): ("/v1/orders?pageSize=100", "orders", ("created_order", "paid_order", "captured_order")),
+    ("GET", "/api/orders"): ("/api/orders?pageSize=100", "orders", ("created_order", "paid_order", "captured_order")),
     ("GET", "/api/api-keys"): ("/api/api-keys", "apiKeys", ("api_key",)),
     ("GET", "/api/routing-rules"): ("/api/routing-rules", "routingRules", ("routing_rule",)),
     ("GET", "/api/webhook-endpoints"): ("/api/webhook-endpoints", "webhookEndpoints", ("webhook_endpoint",)),
@@ -196,7 +201,9 @@ def test_a_objects_are_untouched_by_b(platform: Platform, tenants: Tenants) -> N
     ids = tenants.objects.ids
     with client(platform, **{"X-API-Key": tenants.a.api_key}) as rest:  # A's key still works, after B's DELETE
         assert rest.get(f"/v1/orders/{ids['created_order']}").json()["status"] == "CREATED"
-        assert rest.get(f"/v1/orders/{ids['paid_order']}").json()["status"] in ("AUTHORIZED", "REFUNDED", "CANCELLED")
+        assert rest.get(f"/v1/orders/{ids['paid_order']}").json()["status"] == "AUTHORIZED"
+        captured = rest.get(f"/v1/orders/{ids['captured_order']}").json()
+        assert (captured["status"], captured["amountRefunded"]) == ("PARTIALLY_REFUNDED", 100)
     with client(platform, **tenants.a.account.bearer) as dashboard:
         assert ids["routing_rule"] in str(dashboard.get("/api/routing-rules").json())
         assert ids["webhook_endpoint"] in str(dashboard.get("/api/webhook-endpoints").json())
