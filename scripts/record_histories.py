@@ -1,4 +1,4 @@
-"""Save the histories of finished PaymentWorkflow runs as JSON for the replay test.
+"""Save the histories of finished PaymentWorkflow and RefundWorkflow runs as JSON for the replay test.
 
 usage: python scripts/record_histories.py --temporal 127.0.0.1:7233 [--out tests/workflows/histories] [--limit 10]
 """
@@ -11,21 +11,23 @@ import pathlib
 
 from temporalio.client import Client
 
+WORKFLOW_TYPES = ("PaymentWorkflow", "RefundWorkflow")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 async def record(address: str, out: pathlib.Path, limit: int) -> None:
     client = await Client.connect(address)
     out.mkdir(parents=True, exist_ok=True)
-    query = "WorkflowType = 'PaymentWorkflow' AND ExecutionStatus = 'Completed'"
-    saved = 0
-    async for execution in client.list_workflows(query):
-        history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
-        (out / f"{execution.id}.json").write_text(history.to_json())
-        saved += 1
-        if saved >= limit:
-            break
-    print(f"saved {saved} histories to {out}")
+    for workflow_type in WORKFLOW_TYPES:
+        query = f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Completed'"
+        saved = 0
+        async for execution in client.list_workflows(query):
+            history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+            (out / f"{execution.id}.json").write_text(history.to_json())
+            saved += 1
+            if saved >= limit:
+                break
+        print(f"saved {saved} {workflow_type} histories to {out}")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Recorded PaymentWorkflow histories must replay on the current workflow code: a change
+"""Recorded PaymentWorkflow and RefundWorkflow histories must replay on the current workflow code: a change
 that would break payments already running in production fails here.
 
 Record new ones (after changing the workflow on purpose, with a versioning patch) with
@@ -12,16 +12,17 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from services.order.workflows import PaymentWorkflow
+from services.order.workflows import PaymentWorkflow, RefundWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
-def test_there_are_recorded_histories() -> None:
-    assert len(HISTORIES) >= 3
+def test_there_are_recorded_histories_of_each_workflow() -> None:
+    assert len([p for p in HISTORIES if p.name.startswith("pay-")]) >= 3
+    assert len([p for p in HISTORIES if p.name.startswith("refund-")]) >= 2
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    await Replayer(workflows=[PaymentWorkflow]).replay_workflow(history)
+    await Replayer(workflows=[PaymentWorkflow, RefundWorkflow]).replay_workflow(history)
