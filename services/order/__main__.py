@@ -10,6 +10,7 @@ import grpc
 from payloops.order.v1 import order_service_pb2, order_service_pb2_grpc
 from payloops.processor.v1 import processor_service_pb2_grpc
 from payloops.router.v1 import router_service_pb2_grpc
+from payloops.webhook.v1 import webhook_internal_service_pb2_grpc
 
 from services.common.config import ServiceSettings
 from services.common.db import create_engine, session_factory
@@ -18,6 +19,7 @@ from services.common.temporal import connect
 from services.order.config import Settings
 from services.order.coordinator import PaymentCoordinator
 from services.order.idempotency import IdempotencyInterceptor, IdempotencyStore
+from services.order.relay import OutboxRelay
 from services.order.servicer import OrderServicer
 
 SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
@@ -52,6 +54,7 @@ async def start(settings: ServiceSettings) -> None:
 
     channels = {
         "router": grpc.aio.insecure_channel(settings.router_service_addr),
+        "webhook": grpc.aio.insecure_channel(settings.webhook_service_addr),
         **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
     }
     payments = PaymentCoordinator(
@@ -73,12 +76,20 @@ async def start(settings: ServiceSettings) -> None:
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
         return [SERVICE]
 
-    purger = asyncio.create_task(purge_idempotency_keys(store))
+    relay = OutboxRelay(
+        sessions,
+        webhook_internal_service_pb2_grpc.WebhookInternalServiceStub(channels["webhook"]),
+        batch_size=settings.outbox_batch_size,
+        poll_seconds=settings.outbox_poll_seconds,
+        call_timeout=settings.outbox_publish_timeout_seconds,
+    )
+    background = [asyncio.create_task(purge_idempotency_keys(store)), asyncio.create_task(relay.run())]
 
     async def cleanup() -> None:
-        purger.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await purger
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for channel in channels.values():
             await channel.close()
         await engine.dispose()

@@ -12,8 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.errors import NotFound
 from services.common.identity import Caller
 from services.common.ids import new_id
+from services.order import outbox
+from services.order.convert import order_json
 from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus, check_transition
 from services.order.models import OrderRow, TransactionRow
+
+# The order changes merchants hear about by webhook (the REST contract's event list).
+ORDER_EVENTS = {
+    OrderStatus.SUCCEEDED: "order.succeeded",
+    OrderStatus.FAILED: "order.failed",
+    OrderStatus.REQUIRES_ACTION: "order.requires_action",
+    OrderStatus.AUTHORIZED: "order.authorized",
+    OrderStatus.CANCELLED: "order.cancelled",
+}
 
 
 def to_domain(row: OrderRow) -> Order:
@@ -82,11 +93,19 @@ async def order_row_or_raise(
 
 
 def move(row: OrderRow, target: OrderStatus, *, reason: str = "ORDER_STATE_CONFLICT") -> None:
-    """The one place an order changes status: legal moves only."""
+    """The one place an order changes status: legal moves only. A move merchants hear
+    about records its event in the same transaction (the order as it is at commit)."""
     check_transition(OrderStatus(row.status), target, reason=reason)
     row.status = target.value
     row.version += 1
     row.updated_at = func.now()
+    event_type = ORDER_EVENTS.get(target)
+    if event_type is not None:
+        outbox.stage(row, event_type, order_subject)
+
+
+def order_subject(row: OrderRow) -> outbox.Subject:
+    return outbox.Subject(merchant_id=row.merchant_id, object_id=row.id, data=order_json(to_domain(row)))
 
 
 async def list_orders(
