@@ -70,6 +70,10 @@ def platform(
             "PROCESSOR_TIMEOUT_SECONDS": "4",
             "PROCESSOR_CALL_TIMEOUT_SECONDS": "8",
             "PAYMENT_STEP_TIMEOUT_SECONDS": "10",
+            # Webhook retries within seconds: five attempts in all.
+            "WEBHOOK_RETRY_SCHEDULE": "[0.3, 0.6, 0.9, 1.2]",
+            "WEBHOOK_ATTEMPT_TIMEOUT_SECONDS": "3",
+            "OUTBOX_POLL_SECONDS": "0.2",
         },
     )
     running = Platform(config)
