@@ -5,6 +5,7 @@ credentials do not open in another merchant's row, and tampered ones fail closed
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,6 +68,17 @@ def as_merchant(platform: Platform, merchant: Merchant, path: str) -> Iterator[h
         yield opened
 
 
+def first_webhook_event(dashboard: httpx.Client, seconds: float = 30) -> str:
+    """A's first webhook event (the paid order's), once the outbox relay has published it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        events = dashboard.get("/api/webhook-events")
+        found = events.json().get("events", []) if events.status_code == 200 else []
+        if found or events.status_code != 200 or time.monotonic() > deadline:
+            return str(found[0]["id"]) if found else "evt_notcreatedyet"
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope="module")
 def tenants(platform: Platform) -> Tenants:
     a, b = set_up_merchant(platform), set_up_merchant(platform)
@@ -86,9 +98,7 @@ def tenants(platform: Platform) -> Tenants:
         endpoint = dashboard.post("/api/webhook-endpoints", json={"url": "https://a.example.com/hooks"}).json()
         remember(endpoint["secret"])
         objects.ids["webhook_endpoint"] = endpoint["id"]
-        events = dashboard.get("/api/webhook-events")
-        found = events.json().get("events", []) if events.status_code == 200 else []
-        objects.ids["webhook_event"] = found[0]["id"] if found else "evt_notcreatedyet"
+        objects.ids["webhook_event"] = first_webhook_event(dashboard)
     return Tenants(a, b, objects)
 
 
