@@ -60,9 +60,10 @@ SERVICE_NAMES: tuple[str, ...] = (
     "processor_razorpay",
     "webhook",
     "order_worker",
+    "webhook_worker",
 )
 # Components whose module is not services.<name>.
-SERVICE_MODULES = {"order_worker": "services.order.worker"}
+SERVICE_MODULES = {"order_worker": "services.order.worker", "webhook_worker": "services.webhook.worker"}
 
 
 def service_module(name: str) -> str:
@@ -523,6 +524,8 @@ class Platform:
             "STRIPE_API_BASE": endpoints.localstripe_url,
             "PAYLOOPS_DATA_DIR": str(self.data_dir),
             "LOG_LEVEL": config.log_level,
+            # Local merchant endpoints (a developer's or a test's server) are on loopback.
+            "WEBHOOK_ALLOW_LOOPBACK": "true",
         }
         if endpoints.razorpay_sandbox_url is not None:
             # razorpay 2.0.1: Client(base_url=...) is the host root; resources add /v1/...

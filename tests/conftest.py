@@ -73,6 +73,10 @@ def platform(
             # Pending refunds are polled and unapplied processor events retried quickly.
             "REFUND_POLL_SECONDS": "2",
             "WEBHOOK_APPLY_RETRY_SECONDS": "2",
+            # Webhook retries within seconds: five attempts in all.
+            "WEBHOOK_RETRY_SCHEDULE": "[0.3, 0.6, 0.9, 1.2]",
+            "WEBHOOK_ATTEMPT_TIMEOUT_SECONDS": "3",
+            "OUTBOX_POLL_SECONDS": "0.2",
         },
     )
     running = Platform(config)

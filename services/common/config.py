@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     redis_url: str
     redis_key_prefix: str = "payloops:"
     grace_period_seconds: float = 5.0
+    # Webhook endpoints on loopback addresses (services.common.ssrf): local development
+    # and tests only; every other internal address is refused whatever this says.
+    webhook_allow_loopback: bool = False
 
     @property
     def listen_address(self) -> str:

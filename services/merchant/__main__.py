@@ -76,7 +76,14 @@ async def start(settings: ServiceSettings) -> None:
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         external_auth_pb2_grpc.add_AuthorizationServicer_to_server(EdgeAuthorizer(api_keys, tokens, usage), server)
         merchant_service_pb2_grpc.add_MerchantServiceServicer_to_server(
-            MerchantServicer(sessions=sessions, accounts=accounts, cipher=cipher, api_keys=api_keys, usage=usage),
+            MerchantServicer(
+                sessions=sessions,
+                accounts=accounts,
+                cipher=cipher,
+                api_keys=api_keys,
+                usage=usage,
+                allow_loopback=settings.webhook_allow_loopback,
+            ),
             server,
         )
         merchant_internal_service_pb2_grpc.add_MerchantInternalServiceServicer_to_server(

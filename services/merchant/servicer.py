@@ -61,7 +61,9 @@ class MerchantServicer(merchant_service_pb2_grpc.MerchantServiceServicer):
         cipher: CredentialCipher,
         api_keys: ApiKeyAuthenticator,
         usage: KeyUsage,
+        allow_loopback: bool = False,
     ) -> None:
+        self.allow_loopback = allow_loopback  # webhook URLs on loopback (development only)
         self.sessions = sessions
         self.accounts = accounts
         self.cipher = cipher
@@ -97,7 +99,10 @@ class MerchantServicer(merchant_service_pb2_grpc.MerchantServiceServicer):
         webhook_url = request.webhook_url if request.HasField("webhook_url") else None
         check(
             ("NAME_INVALID", name_violations(name) if name is not None else []),
-            ("URL_INVALID", url_violations(webhook_url or "", "webhook_url", allow_empty=True)),
+            (
+                "URL_INVALID",
+                url_violations(webhook_url or "", "webhook_url", allow_empty=True, allow_loopback=self.allow_loopback),
+            ),
         )
         async with self.sessions.begin() as session:
             row = await repository.update_merchant(
@@ -218,7 +223,10 @@ class MerchantServicer(merchant_service_pb2_grpc.MerchantServiceServicer):
     ) -> merchant_pb2.WebhookEndpoint:
         who = caller(context)
         events = list(request.events)
-        check(("URL_INVALID", url_violations(request.url)), ("EVENT_TYPE_INVALID", events_violations(events)))
+        check(
+            ("URL_INVALID", url_violations(request.url, allow_loopback=self.allow_loopback)),
+            ("EVENT_TYPE_INVALID", events_violations(events)),
+        )
         secret = new_webhook_secret()
         async with self.sessions.begin() as session:
             row = await repository.create_webhook_endpoint(

@@ -11,6 +11,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from services.common.errors import FieldViolation, require
+from services.common.ssrf import url_problem
 
 Group = tuple[str, list[FieldViolation]]
 
@@ -83,9 +84,12 @@ def name_violations(name: str, field: str = "name") -> list[FieldViolation]:
     return []
 
 
-def url_violations(url: str, field: str = "url", *, allow_empty: bool = False) -> list[FieldViolation]:
-    """An absolute http(s) URL with a host and no user info. Where the host resolves
-    to (SSRF) is checked when delivering, not here."""
+def url_violations(
+    url: str, field: str = "url", *, allow_empty: bool = False, allow_loopback: bool = False
+) -> list[FieldViolation]:
+    """An absolute http(s) URL with a host and no user info, not pointing at an
+    internal address (services.common.ssrf; what a host name resolves to is checked
+    again each time a webhook is sent)."""
     if not url:
         return [] if allow_empty else [FieldViolation(field, "is required")]
     if len(url) > URL_MAX_LENGTH:
@@ -103,4 +107,5 @@ def url_violations(url: str, field: str = "url", *, allow_empty: bool = False) -
         return [FieldViolation(field, "must not contain user information")]
     if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
         return [FieldViolation(field, "must not contain spaces or control characters")]
-    return []
+    problem = url_problem(url, allow_loopback=allow_loopback)
+    return [FieldViolation(field, problem)] if problem else []

@@ -15,6 +15,7 @@ from payloops.order.v1 import (
 )
 from payloops.processor.v1 import processor_service_pb2_grpc
 from payloops.router.v1 import router_service_pb2_grpc
+from payloops.webhook.v1 import webhook_internal_service_pb2_grpc
 
 from services.common.config import ServiceSettings
 from services.common.db import create_engine, session_factory
@@ -25,6 +26,7 @@ from services.order.coordinator import PaymentCoordinator
 from services.order.idempotency import IdempotencyInterceptor, IdempotencyStore
 from services.order.internal_servicer import OrderInternalServicer
 from services.order.refund_coordinator import RefundCoordinator
+from services.order.relay import OutboxRelay
 from services.order.servicer import OrderServicer
 
 SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
@@ -60,6 +62,7 @@ async def start(settings: ServiceSettings) -> None:
 
     channels = {
         "router": grpc.aio.insecure_channel(settings.router_service_addr),
+        "webhook": grpc.aio.insecure_channel(settings.webhook_service_addr),
         **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
     }
     temporal = await connect(settings.temporal_address, settings.temporal_namespace)
@@ -94,12 +97,20 @@ async def start(settings: ServiceSettings) -> None:
         )
         return [SERVICE, INTERNAL_SERVICE]
 
-    purger = asyncio.create_task(purge_idempotency_keys(store))
+    relay = OutboxRelay(
+        sessions,
+        webhook_internal_service_pb2_grpc.WebhookInternalServiceStub(channels["webhook"]),
+        batch_size=settings.outbox_batch_size,
+        poll_seconds=settings.outbox_poll_seconds,
+        call_timeout=settings.outbox_publish_timeout_seconds,
+    )
+    background = [asyncio.create_task(purge_idempotency_keys(store)), asyncio.create_task(relay.run())]
 
     async def cleanup() -> None:
-        purger.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await purger
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for channel in channels.values():
             await channel.close()
         await engine.dispose()

@@ -16,12 +16,19 @@ class Settings(ServiceSettings):
     # How often a PENDING refund is checked at the processor when no webhook settles it.
     refund_poll_seconds: float = Field(default=60, gt=0)
 
+    # The outbox relay (relay.py): how often it looks for new events when idle, and how
+    # long one PublishEvent call may take.
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_batch_size: int = Field(default=100, ge=1)
+    outbox_publish_timeout_seconds: float = Field(default=5, gt=0)
+
     temporal_address: str
     temporal_namespace: str = "default"
     temporal_task_queue: str = "payloops"
     router_service_addr: str
     processor_stripe_service_addr: str
     processor_razorpay_service_addr: str
+    webhook_service_addr: str
 
     @property
     def processor_addrs(self) -> dict[str, str]:

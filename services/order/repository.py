@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.errors import FailedPrecondition, NotFound
 from services.common.identity import Caller
 from services.common.ids import new_id
+from services.order import outbox
+from services.order.convert import order_json, refund_json
 from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus, check_transition
 from services.order.models import OrderRow, RefundRow, TransactionRow
 from services.order.refunds import (
@@ -21,6 +23,16 @@ from services.order.refunds import (
     order_status_after_refund,
     refund_amount,
 )
+
+# The order changes merchants hear about by webhook (the REST contract's event list).
+ORDER_EVENTS = {
+    OrderStatus.SUCCEEDED: "order.succeeded",
+    OrderStatus.FAILED: "order.failed",
+    OrderStatus.REQUIRES_ACTION: "order.requires_action",
+    OrderStatus.AUTHORIZED: "order.authorized",
+    OrderStatus.CANCELLED: "order.cancelled",
+}
+REFUND_EVENTS = {RefundStatus.SUCCEEDED.value: "refund.succeeded", RefundStatus.FAILED.value: "refund.failed"}
 
 
 def to_domain(row: OrderRow) -> Order:
@@ -89,11 +101,19 @@ async def order_row_or_raise(
 
 
 def move(row: OrderRow, target: OrderStatus, *, reason: str = "ORDER_STATE_CONFLICT") -> None:
-    """The one place an order changes status: legal moves only."""
+    """The one place an order changes status: legal moves only. A move merchants hear
+    about records its event in the same transaction (the order as it is at commit)."""
     check_transition(OrderStatus(row.status), target, reason=reason)
     row.status = target.value
     row.version += 1
     row.updated_at = func.now()
+    event_type = ORDER_EVENTS.get(target)
+    if event_type is not None:
+        outbox.stage(row, event_type, order_subject)
+
+
+def order_subject(row: OrderRow) -> outbox.Subject:
+    return outbox.Subject(merchant_id=row.merchant_id, object_id=row.id, data=order_json(to_domain(row)))
 
 
 def record_payment(
@@ -283,7 +303,7 @@ async def find_refund(
 async def settle_refund(
     *, session: AsyncSession, merchant_id: str, refund_id: str, outcome: RefundOutcome
 ) -> tuple[RefundRow, bool]:
-    """The one place a refund changes status (hook refund.succeeded / refund.failed here).
+    """The one place a refund changes status; it records refund.succeeded / refund.failed.
 
     PENDING -> SUCCEEDED (the order's amount_refunded grows and the order moves to
     PARTIALLY_REFUNDED or REFUNDED) or PENDING -> FAILED (the reservation is released).
@@ -317,7 +337,12 @@ async def settle_refund(
         txn.status = outcome.status
         txn.failure_code, txn.failure_message = refund.failure_code, refund.failure_message
         txn.updated_at = func.now()
+    outbox.stage(refund, REFUND_EVENTS[outcome.status], refund_subject)
     return refund, True
+
+
+def refund_subject(row: RefundRow) -> outbox.Subject:
+    return outbox.Subject(merchant_id=row.merchant_id, object_id=row.id, data=refund_json(row))
 
 
 async def current_charge(*, session: AsyncSession, order: OrderRow, processor: str) -> TransactionRow | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from google.protobuf import timestamp_pb2
 from payloops.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,44 +12,13 @@ from services.common.identity import Context, caller
 from services.common.pagination import decode_token, encode_token, invalid_page_token, page_size
 from services.order import repository
 from services.order.config import Settings
+from services.order.convert import order_to_proto, refund_to_proto, timestamp
 from services.order.coordinator import PaymentCoordinator, PaymentMethod, validate_payment_method
-from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus, validate_new_order
-from services.order.models import RefundRow, TransactionRow
+from services.order.domain import CaptureMethod, NewOrder, OrderStatus, validate_new_order
+from services.order.models import TransactionRow
 from services.order.refund_coordinator import RefundCoordinator
 
 pb = order_pb2.Order
-
-
-def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
-def order_to_proto(order: Order) -> order_pb2.Order:
-    return order_pb2.Order(
-        id=order.id,
-        merchant_id=order.merchant_id,
-        amount=order.amount,
-        currency=order.currency,
-        status=pb.Status.Value(order.status.value),
-        capture_method=pb.CaptureMethod.Value(order.capture_method.value),
-        amount_captured=order.amount_captured,
-        amount_refunded=order.amount_refunded,
-        customer_email=order.customer_email,
-        description=order.description,
-        metadata=order.metadata,
-        processor=order.processor,
-        failure_code=order.failure_code,
-        failure_message=order.failure_message,
-        next_action=(
-            order_pb2.NextAction(type=order.next_action_type, redirect_url=order.next_action_url)
-            if order.next_action_type
-            else None
-        ),
-        create_time=timestamp(order.created_at),
-        update_time=timestamp(order.updated_at),
-    )
 
 
 def required_id(value: str, field: str = "id") -> str:
@@ -81,19 +49,6 @@ def transaction_to_proto(row: TransactionRow) -> order_pb2.Transaction:
         refund_id=row.refund_id,
         create_time=timestamp(row.created_at),
         update_time=timestamp(row.updated_at),
-    )
-
-
-def refund_to_proto(row: RefundRow) -> order_pb2.Refund:
-    return order_pb2.Refund(
-        id=row.id,
-        order_id=row.order_id,
-        amount=row.amount,
-        currency=row.currency,
-        status=order_pb2.Refund.Status.Value(row.status),
-        processor=row.processor,
-        reason=row.reason,
-        create_time=timestamp(row.created_at),
     )
 
 

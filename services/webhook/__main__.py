@@ -1,22 +1,51 @@
 """python -m services.webhook"""
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import grpc
+from payloops.merchant.v1 import merchant_internal_service_pb2_grpc
 from payloops.order.v1 import order_internal_service_pb2_grpc
 from payloops.processor.v1 import processor_service_pb2_grpc
-from payloops.webhook.v1 import webhook_service_pb2, webhook_service_pb2_grpc
+from payloops.webhook.v1 import (
+    webhook_internal_service_pb2,
+    webhook_internal_service_pb2_grpc,
+    webhook_service_pb2,
+    webhook_service_pb2_grpc,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.config import ServiceSettings
 from services.common.db import create_engine, session_factory
 from services.common.server import run, serve
-from services.webhook.applier import EventApplier
+from services.common.temporal import connect
 from services.webhook.config import Settings
-from services.webhook.servicer import WebhookServicer
+from services.webhook.inbound.applier import EventApplier
+from services.webhook.inbound.servicer import InboundWebhooks
+from services.webhook.outbound.deliveries import Deliveries
+from services.webhook.outbound.servicer import OutboundWebhooks, WebhookInternalServicer
 
-SERVICE = webhook_service_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name
+if TYPE_CHECKING:  # the async stub type exists in the type stubs only
+    from payloops.processor.v1.processor_service_pb2_grpc import ProcessorServiceAsyncStub
+
+
+class WebhookServicer(InboundWebhooks, OutboundWebhooks, webhook_service_pb2_grpc.WebhookServiceServicer):
+    """WebhookService: processor webhooks in, the merchant's event log and replay out."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        processors: Mapping[str, ProcessorServiceAsyncStub],
+        applier: EventApplier,
+        call_timeout: float,
+        deliveries: Deliveries,
+    ) -> None:
+        InboundWebhooks.__init__(self, sessions, processors, applier, call_timeout)
+        OutboundWebhooks.__init__(self, sessions, deliveries)
 
 
 async def start(settings: ServiceSettings) -> None:
@@ -25,6 +54,7 @@ async def start(settings: ServiceSettings) -> None:
     sessions = session_factory(engine)
     channels = {
         "order": grpc.aio.insecure_channel(settings.order_service_addr),
+        "merchant": grpc.aio.insecure_channel(settings.merchant_service_addr),
         **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
     }
     applier = EventApplier(
@@ -36,14 +66,26 @@ async def start(settings: ServiceSettings) -> None:
     processors = {
         name: processor_service_pb2_grpc.ProcessorServiceStub(channels[name]) for name in settings.processor_addrs
     }
+    deliveries = Deliveries(
+        sessions,
+        merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channels["merchant"]),
+        await connect(settings.temporal_address, settings.temporal_namespace),
+        settings,
+    )
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
-        # Outbound webhook events (list, replay) arrive with their issue; UNIMPLEMENTED until then.
-        servicer = WebhookServicer(  # type: ignore[abstract]
-            sessions, processors, applier, settings.webhook_call_timeout_seconds
+        servicer = WebhookServicer(sessions, processors, applier, settings.webhook_call_timeout_seconds, deliveries)
+        webhook_service_pb2_grpc.add_WebhookServiceServicer_to_server(
+            servicer,
+            server,
         )
-        webhook_service_pb2_grpc.add_WebhookServiceServicer_to_server(servicer, server)
-        return [SERVICE]
+        webhook_internal_service_pb2_grpc.add_WebhookInternalServiceServicer_to_server(
+            WebhookInternalServicer(deliveries), server
+        )
+        return [
+            webhook_service_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
+            webhook_internal_service_pb2.DESCRIPTOR.services_by_name["WebhookInternalService"].full_name,
+        ]
 
     sweeper = asyncio.create_task(applier.sweep_forever())
 

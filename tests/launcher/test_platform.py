@@ -95,6 +95,7 @@ def test_start_check_stop_and_restart_on_the_same_data(tmp_path: Path, reaper: R
             "processor_razorpay",
             "webhook",
             "order_worker",
+            "webhook_worker",
         }
         assert urllib.request.urlopen(f"{platform.gateway_url}/healthz", timeout=5).status == 200
         assert urllib.request.urlopen(f"{platform.razorpay_sandbox_url}/healthz", timeout=5).status == 200

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import grpc
 from payloops.processor.v1 import processor_service_pb2
-from payloops.webhook.v1 import webhook_service_pb2, webhook_service_pb2_grpc
+from payloops.webhook.v1 import webhook_service_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.errors import FieldViolation, InvalidArgument, relay, require
 from services.common.identity import PROCESSOR_HEADER, Context, metadata_value
-from services.webhook import repository
-from services.webhook.applier import EventApplier
+from services.webhook.inbound import repository
+from services.webhook.inbound.applier import EventApplier
 
 if TYPE_CHECKING:  # the async stub type exists in the type stubs only
     from payloops.processor.v1.processor_service_pb2_grpc import ProcessorServiceAsyncStub
@@ -31,7 +31,9 @@ def processor_headers(context: Context) -> dict[str, str]:
     }
 
 
-class WebhookServicer(webhook_service_pb2_grpc.WebhookServiceServicer):
+class InboundWebhooks:
+    """ReceiveProcessorWebhook of WebhookService."""
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],

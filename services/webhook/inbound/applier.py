@@ -17,7 +17,7 @@ from payloops.order.v1 import order_internal_service_pb2
 from payloops.processor.v1 import processor_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.webhook import repository
+from services.webhook.inbound import repository
 from services.webhook.models import ProcessorEventRow
 
 if TYPE_CHECKING:  # the async stub type exists in the type stubs only

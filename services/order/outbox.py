@@ -1,0 +1,107 @@
+"""The transactional outbox of the merchants' webhook events.
+
+An event is written in the same database transaction as the change it reports, so a
+committed change always has its event and a rolled-back one never does. The relay
+(relay.py) publishes the events to the webhook service afterwards.
+
+Two ways in:
+- `record_event(session=..., ...)`: the caller has the object's public JSON at hand
+  (refunds: `refund.succeeded`, `refund.failed`).
+- `stage(row, event_type, describe)`: used by repository.move(); the event is written
+  when the transaction commits, describing the row as it is then (after every field
+  the caller set next to the status, with the database's update time).
+
+Each event carries a per-object sequence number (1, 2, ... in commit order; the
+object's row lock, held by every writer, serialises them) so receivers can order
+events that arrive out of order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, object_session
+
+from services.common.ids import new_id
+from services.order.models import OutboxEventRow
+
+STAGED = "payloops.outbox.staged"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an event is about: the object's owner, id, and public JSON."""
+
+    merchant_id: str
+    object_id: str
+    data: dict[str, Any]
+
+
+Describe = Callable[[Any], Subject]
+
+
+def add_event(session: Session, *, merchant_id: str, event_type: str, object_id: str, data: dict[str, Any]) -> str:
+    """Adds the event to the session's transaction; returns its id."""
+    last = session.scalar(select(func.max(OutboxEventRow.sequence)).where(OutboxEventRow.object_id == object_id))
+    event_id = new_id("evt")
+    session.add(
+        OutboxEventRow(
+            id=event_id,
+            merchant_id=merchant_id,
+            type=event_type,
+            object_id=object_id,
+            sequence=(last or 0) + 1,
+            data={"object": data},
+        )
+    )
+    session.flush()
+    return event_id
+
+
+async def record_event(
+    *, session: AsyncSession, merchant_id: str, event_type: str, object_id: str, data: dict[str, Any]
+) -> str:
+    """Records an event in the session's transaction; returns its `evt_` id.
+
+    `data` is the object as the API shows it (proto3 JSON mapping); receivers get it as
+    `data.object`. Hold the object's row lock (SELECT ... FOR UPDATE) so its sequence
+    numbers follow the order of the changes."""
+
+    def add(sync_session: Session) -> str:
+        return add_event(sync_session, merchant_id=merchant_id, event_type=event_type, object_id=object_id, data=data)
+
+    return await session.run_sync(add)
+
+
+def stage(row: object, event_type: str, describe: Describe) -> None:
+    """Records `event_type` about `row` when its session's transaction commits."""
+    session = object_session(row)
+    if session is None:
+        raise RuntimeError("an event needs the row's session: change attached rows only")
+    session.info.setdefault(STAGED, []).append((row, event_type, describe))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_staged(session: Session) -> None:
+    staged: list[tuple[object, str, Describe]] = session.info.pop(STAGED, [])
+    if not staged:
+        return
+    session.flush()
+    for row, event_type, describe in staged:
+        session.refresh(row)  # the values just written, database defaults included
+        subject = describe(row)
+        add_event(
+            session,
+            merchant_id=subject.merchant_id,
+            event_type=event_type,
+            object_id=subject.object_id,
+            data=subject.data,
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_staged(session: Session) -> None:
+    session.info.pop(STAGED, None)

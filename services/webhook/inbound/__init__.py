@@ -1,0 +1,1 @@
+"""Inbound processor webhooks: verify, record once, acknowledge, apply to the order."""
