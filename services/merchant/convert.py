@@ -6,18 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format, timestamp_pb2
+from google.protobuf import json_format
 from payloops.merchant.v1 import merchant_pb2
 
+from services.common.timestamps import optional_timestamp as timestamp
 from services.merchant.models import ApiKeyRow, MerchantRow, ProcessorConfigRow, RoutingRuleRow, WebhookEndpointRow
-
-
-def timestamp(moment: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if moment is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def merchant_to_proto(row: MerchantRow) -> merchant_pb2.Merchant:

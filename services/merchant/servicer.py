@@ -10,6 +10,7 @@ from payloops.merchant.v1 import merchant_pb2, merchant_service_pb2, merchant_se
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.identity import Context, caller, metadata_value
+from services.common.timestamps import optional_timestamp as timestamp
 from services.merchant import repository
 from services.merchant.accounts import Accounts
 from services.merchant.authenticator import ApiKeyAuthenticator
@@ -20,7 +21,6 @@ from services.merchant.convert import (
     message_to_json,
     processor_config_to_proto,
     routing_rule_to_proto,
-    timestamp,
     webhook_endpoint_to_proto,
 )
 from services.merchant.credentials import CredentialCipher

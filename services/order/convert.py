@@ -3,22 +3,16 @@ proto3 JSON mapping the gateway answers with)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format, timestamp_pb2
+from google.protobuf import json_format
 from payloops.order.v1 import order_pb2
 
+from services.common.timestamps import timestamp
 from services.order.domain import Order
 from services.order.models import RefundRow
 
 pb = order_pb2.Order
-
-
-def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def order_to_proto(order: Order) -> order_pb2.Order:

@@ -4,12 +4,10 @@ An event is written in the same database transaction as the change it reports, s
 committed change always has its event and a rolled-back one never does. The relay
 (relay.py) publishes the events to the webhook service afterwards.
 
-Two ways in:
-- `record_event(session=..., ...)`: the caller has the object's public JSON at hand
-  (refunds: `refund.succeeded`, `refund.failed`).
-- `stage(row, event_type, describe)`: used by repository.move(); the event is written
-  when the transaction commits, describing the row as it is then (after every field
-  the caller set next to the status, with the database's update time).
+`stage(row, event_type, describe)` (repository.move() for orders, settle_refund() for
+refunds) writes the event when the transaction commits, describing the row as it is
+then (after every field the caller set next to the status, with the database's update
+time).
 
 Each event carries a per-object sequence number (1, 2, ... in commit order; the
 object's row lock, held by every writer, serialises them) so receivers can order
@@ -22,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, object_session
 
 from services.common.ids import new_id
@@ -59,21 +56,6 @@ def add_event(session: Session, *, merchant_id: str, event_type: str, object_id:
     )
     session.flush()
     return event_id
-
-
-async def record_event(
-    *, session: AsyncSession, merchant_id: str, event_type: str, object_id: str, data: dict[str, Any]
-) -> str:
-    """Records an event in the session's transaction; returns its `evt_` id.
-
-    `data` is the object as the API shows it (proto3 JSON mapping); receivers get it as
-    `data.object`. Hold the object's row lock (SELECT ... FOR UPDATE) so its sequence
-    numbers follow the order of the changes."""
-
-    def add(sync_session: Session) -> str:
-        return add_event(sync_session, merchant_id=merchant_id, event_type=event_type, object_id=object_id, data=data)
-
-    return await session.run_sync(add)
 
 
 def stage(row: object, event_type: str, describe: Describe) -> None:

@@ -16,11 +16,12 @@ import random
 from typing import TYPE_CHECKING
 
 import grpc
-from google.protobuf import struct_pb2, timestamp_pb2
+from google.protobuf import struct_pb2
 from payloops.webhook.v1 import webhook_internal_service_pb2, webhook_pb2
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.common.timestamps import timestamp
 from services.order.models import OutboxEventRow
 
 if TYPE_CHECKING:  # the async stub type exists in the type stubs only
@@ -37,11 +38,11 @@ RELAY_LOCK = 0x6F7574626F78
 def publish_request(row: OutboxEventRow) -> webhook_internal_service_pb2.PublishEventRequest:
     data = struct_pb2.Struct()
     data.update(row.data)
-    created = timestamp_pb2.Timestamp()
-    created.FromDatetime(row.created_at)
     return webhook_internal_service_pb2.PublishEventRequest(
         merchant_id=row.merchant_id,
-        event=webhook_pb2.WebhookEvent(id=row.id, type=row.type, data=data, create_time=created, sequence=row.sequence),
+        event=webhook_pb2.WebhookEvent(
+            id=row.id, type=row.type, data=data, create_time=timestamp(row.created_at), sequence=row.sequence
+        ),
     )
 
 

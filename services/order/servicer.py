@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.common.errors import FieldViolation, InvalidArgument
 from services.common.identity import Context, caller
 from services.common.pagination import decode_token, encode_token, invalid_page_token, page_size
+from services.common.timestamps import timestamp
 from services.order import repository
 from services.order.config import Settings
-from services.order.convert import order_to_proto, refund_to_proto, timestamp
+from services.order.convert import order_to_proto, refund_to_proto
 from services.order.coordinator import PaymentCoordinator, PaymentMethod, validate_payment_method
 from services.order.domain import CaptureMethod, NewOrder, OrderStatus, validate_new_order
 from services.order.models import TransactionRow

@@ -120,9 +120,29 @@ def test_paid_and_declined_orders_are_delivered_signed_after_retries(
                 "id": done["id"],
                 "type": done["type"],
                 "createdAt": done["createdAt"],
+                "sequence": done["sequence"],
                 "data": done["data"],
             }
     assert failed_delivery["attempts"][-1]["statusCode"] == 200
+
+
+def test_a_refund_is_delivered_as_refund_succeeded_with_the_refund(
+    dashboard: httpx.Client, api: httpx.Client, receiver: Receiver
+) -> None:
+    hook = endpoint(dashboard, f"{receiver.base_url}/ok", events=["refund.succeeded", "refund.failed"])
+    order = create(api)
+    assert pay(api, order["id"], VISA).json()["status"] == "SUCCEEDED"
+    refund = api.post(f"/v1/orders/{order['id']}/refund", json={"amount": 500})
+    assert refund.status_code == 200 and refund.json()["status"] == "SUCCEEDED", refund.text
+    current = api.get(f"/v1/refunds/{refund.json()['id']}").json()
+
+    event, delivery = settled_delivery(dashboard, current["id"], "refund.succeeded", hook["id"], "SUCCEEDED")
+    assert event["data"]["object"] == current and event["sequence"] == 1
+    assert [a["statusCode"] for a in delivery["attempts"]] == [200]
+    assert len(receiver.answered("/ok", event["id"])) == 1
+    # The endpoint subscribed to refunds only: the order's own event was not sent to it.
+    paid = wait_for(lambda: event_for(dashboard, order["id"], "order.succeeded"), what="order.succeeded")
+    assert hook["id"] not in {d["endpointId"] for d in paid.get("deliveries", [])}
 
 
 def test_a_dead_endpoint_is_retried_then_failed_and_a_replay_delivers(

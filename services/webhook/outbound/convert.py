@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format, timestamp_pb2
+from google.protobuf import json_format
 from payloops.webhook.v1 import webhook_pb2
 
+from services.common.timestamps import timestamp
 from services.webhook.outbound.models import AttemptRow, DeliveryRow, EventRow
 
 Status = webhook_pb2.WebhookDelivery.Status
@@ -30,18 +30,15 @@ def struct_json(data: Any) -> dict[str, Any]:
     return converted
 
 
-def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def event_body(event: EventRow) -> dict[str, Any]:
     """What the merchant's endpoint receives."""
     return {
         "id": event.id,
         "type": event.type,
         "createdAt": timestamp(event.created_at).ToJsonString(),
+        # Deliveries run independently, so they may arrive out of order: the per-object
+        # sequence (1, 2, ...) lets the receiver keep the newest state.
+        "sequence": event.sequence,
         "data": event.data,
     }
 
