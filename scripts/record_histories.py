@@ -1,4 +1,5 @@
-"""Save the histories of finished PaymentWorkflow and RefundWorkflow runs as JSON for the replay test.
+"""Save the histories of finished PaymentWorkflow, RefundWorkflow and WebhookDeliveryWorkflow runs
+as JSON for the replay test.
 
 usage: python scripts/record_histories.py --temporal 127.0.0.1:7233 [--out tests/workflows/histories] [--limit 10]
 """
@@ -11,7 +12,7 @@ import pathlib
 
 from temporalio.client import Client
 
-WORKFLOW_TYPES = ("PaymentWorkflow", "RefundWorkflow")
+WORKFLOW_TYPES = ("PaymentWorkflow", "RefundWorkflow", "WebhookDeliveryWorkflow")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 

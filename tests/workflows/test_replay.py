@@ -1,5 +1,6 @@
-"""Recorded PaymentWorkflow and RefundWorkflow histories must replay on the current workflow code: a change
-that would break payments already running in production fails here.
+"""Recorded PaymentWorkflow, RefundWorkflow and WebhookDeliveryWorkflow histories must
+replay on the current workflow code: a change that would break workflows already running
+in production fails here.
 
 Record new ones (after changing the workflow on purpose, with a versioning patch) with
 `python scripts/record_histories.py --temporal <address>` against a platform that ran payments."""
@@ -13,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from services.order.workflows import PaymentWorkflow, RefundWorkflow
+from services.webhook.outbound.workflows import WebhookDeliveryWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -20,9 +22,10 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 def test_there_are_recorded_histories_of_each_workflow() -> None:
     assert len([p for p in HISTORIES if p.name.startswith("pay-")]) >= 3
     assert len([p for p in HISTORIES if p.name.startswith("refund-")]) >= 2
+    assert len([p for p in HISTORIES if p.name.startswith("deliver-")]) >= 2
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    await Replayer(workflows=[PaymentWorkflow, RefundWorkflow]).replay_workflow(history)
+    await Replayer(workflows=[PaymentWorkflow, RefundWorkflow, WebhookDeliveryWorkflow]).replay_workflow(history)
