@@ -132,8 +132,9 @@ def record_payment(
     row.failure_code, row.failure_message = failure_code, failure_message[:1000]
     if target is OrderStatus.SUCCEEDED:
         row.amount_captured = amount_captured or row.amount
-    if target is OrderStatus.REQUIRES_ACTION:
-        row.next_action_type, row.next_action_url = "redirect", next_action_url
+    # The customer's next step is only pending while the order waits for it.
+    waiting = target is OrderStatus.REQUIRES_ACTION
+    row.next_action_type, row.next_action_url = ("redirect", next_action_url) if waiting else ("", "")
 
 
 async def list_orders(

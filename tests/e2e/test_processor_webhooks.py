@@ -273,3 +273,29 @@ def test_bad_razorpay_signatures_are_refused_and_nothing_is_recorded(
     ok = post_razorpay(platform, merchant_id, body, {"X-Razorpay-Signature": good, "X-Razorpay-Event-Id": event_id})
     assert ok.status_code == 200, ok.text
     assert wait_recorded(platform, event_id) == [("razorpay", "", "ignored")]
+
+
+def test_razorpay_sandbox_webhook_completes_a_payment_that_required_action(
+    rest: httpx.Client, platform: Platform, merchant_a: dict[str, str]
+) -> None:
+    merchant_id = merchant_a["merchant_id"]
+    account = razorpay_account(platform, merchant_id)
+    secret = credentials(platform, merchant_id, "razorpay")["webhookSecret"]
+    url = f"{platform.gateway_url}/webhooks/razorpay/{merchant_id}"
+    sandbox(
+        platform, "POST", "/_sandbox/webhooks", account=account, url=url, secret=secret, events=["payment.captured"]
+    )
+    try:
+        order = create(rest, currency="INR", amount=25_000)
+        answer = pay(rest, order["id"], AUTHENTICATION_REQUIRED)
+        assert answer.status_code == 200 and answer.json()["status"] == "REQUIRES_ACTION", answer.text
+        redirect = answer.json()["nextAction"]["redirectUrl"]
+        assert redirect.startswith(str(platform.razorpay_sandbox_url)) and redirect.endswith("/authenticate")
+        # The customer passes the sandbox's 3-D Secure stand-in; only the webhook tells PayLoops.
+        done = httpx.post(redirect.removesuffix("/authenticate") + "/complete", json={"outcome": "success"})
+        assert done.status_code == 200 and done.json()["status"] == "captured", done.text
+        after = wait_for_order(rest, order["id"], "SUCCEEDED")
+    finally:
+        httpx.request("DELETE", f"{platform.razorpay_sandbox_url}/_sandbox/webhooks", params={"account": account})
+    assert (after["status"], after["processor"], after["amountCaptured"]) == ("SUCCEEDED", "razorpay", 25_000)
+    assert "nextAction" not in after or not after["nextAction"].get("redirectUrl")
