@@ -161,3 +161,27 @@ def test_razorpay_refund_left_pending_settles_later(
     assert (after["status"], after["amountRefunded"]) == ("PARTIALLY_REFUNDED", 20_000)
     stats = sandbox(platform, "GET", f"/_sandbox/stats?account={account}")
     assert stats["refunds"].get("processed", 0) >= 1
+
+
+def test_a_failed_refund_releases_its_reservation(
+    rest: httpx.Client, platform: Platform, merchant_a: dict[str, str]
+) -> None:
+    account = razorpay_account(platform, merchant_a["merchant_id"])
+    order = paid(rest, currency="INR", amount=40_000)
+    sandbox(platform, "POST", "/_sandbox/faults", account=account, path_contains="/refund", mode="refund_pending")
+    pending = refund(rest, order["id"]).json()
+    assert (pending["status"], pending["amount"]) == ("PENDING", 40_000)
+    # While it is pending, the whole captured amount is reserved.
+    over = refund(rest, order["id"], amount=1)
+    assert (over.status_code, reason(over)) == (400, "REFUND_EXCEEDS_CAPTURED")
+    [txn] = [t for t in transactions(rest, order["id"]) if t["type"] == "REFUND"]
+    sandbox(platform, "POST", f"/_sandbox/refunds/{txn['processorReference']}/process", outcome="failed")
+    assert wait_for_refund(rest, pending["id"])["status"] == "FAILED"
+    after = rest.get(f"/v1/orders/{order['id']}").json()
+    assert (after["status"], after["amountRefunded"]) == ("SUCCEEDED", 0)
+    [txn] = [t for t in transactions(rest, order["id"]) if t["type"] == "REFUND"]
+    assert txn["status"] == "FAILED"
+    # Released: the amount can be refunded again, and this time it goes through.
+    again = refunded(rest, order["id"])
+    assert (again["status"], again["amount"]) == ("SUCCEEDED", 40_000)
+    assert rest.get(f"/v1/orders/{order['id']}").json()["status"] == "REFUNDED"
