@@ -46,6 +46,9 @@ def publish_request(row: OutboxEventRow) -> webhook_internal_service_pb2.Publish
     )
 
 
+REFUSALS = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND})
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -81,8 +84,16 @@ class OutboxRelay:
                 try:
                     await self.webhooks.PublishEvent(publish_request(row), timeout=self.call_timeout)
                 except grpc.aio.AioRpcError as error:
-                    failure = error
-                    break
+                    if error.code() not in REFUSALS:
+                        failure = error  # the webhook service is unreachable or struggling: back off
+                        break
+                    # This one event is refused (a bug on one side); the others must not wait
+                    # behind it. It stays unpublished and is offered again on the next pass.
+                    log.error(
+                        "outbox event refused by the webhook service",
+                        extra={"event_id": row.id, "code": error.code().name, "error": error.details()},
+                    )
+                    continue
                 row.published_at = func.now()
                 published += 1
         if failure is not None:
