@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from services.common.errors import FieldViolation, InvalidArgument
 
@@ -46,3 +48,30 @@ def invalid_page_token() -> InvalidArgument:
         reason="PAGE_TOKEN_INVALID",
         violations=[FieldViolation("page_token", "unknown token")],
     )
+
+
+class Listed(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> str: ...
+
+
+# Lists ordered newest first page by (created_at, id): the token holds the last item's.
+
+
+def position_after(token: str) -> tuple[datetime, str] | None:
+    """The (created_at, id) the page of `token` starts after; None for the first page."""
+    cursor = decode_token(token)
+    if cursor is None:
+        return None
+    try:
+        return datetime.fromisoformat(cursor["t"]), str(cursor["id"])
+    except (KeyError, TypeError, ValueError):
+        raise invalid_page_token() from None
+
+
+def next_page_token(page: Sequence[Listed], more: bool) -> str:
+    """The token of the page after `page`; empty at the end."""
+    return encode_token({"t": page[-1].created_at.isoformat(), "id": page[-1].id}) if more else ""

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from services.common.errors import FieldViolation
+from services.common.events import WEBHOOK_EVENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,6 @@ PROCESSOR_CREDENTIALS: dict[str, tuple[CredentialSpec, ...]] = {
 }
 CREDENTIAL_MAX_LENGTH = 512
 
-WEBHOOK_EVENTS: tuple[str, ...] = (
-    "order.succeeded",
-    "order.failed",
-    "order.requires_action",
-    "order.authorized",
-    "order.cancelled",
-    "refund.succeeded",
-    "refund.failed",
-)
 WEBHOOK_SECRET_PREFIX = "whsec_"
 
 
@@ -70,9 +62,9 @@ def processor_violations(processor: str, credentials: dict[str, str]) -> list[Fi
 
 def events_violations(events: list[str], field: str = "events") -> list[FieldViolation]:
     found = [
-        FieldViolation(f"{field}[{n}]", f"unknown event type; one of: {', '.join(WEBHOOK_EVENTS)}")
+        FieldViolation(f"{field}[{n}]", f"unknown event type; one of: {', '.join(WEBHOOK_EVENT_TYPES)}")
         for n, event in enumerate(events)
-        if event not in WEBHOOK_EVENTS
+        if event not in WEBHOOK_EVENT_TYPES
     ]
     found += [
         FieldViolation(f"{field}[{n}]", "is listed more than once")

@@ -51,7 +51,8 @@ TRANSACTION_STATUS_FOR = {
 }
 
 
-FINAL_CODES = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND)
+# The processor service refused the request itself: retrying it cannot help.
+REFUSED = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND)
 
 
 def classify(error: grpc.aio.AioRpcError) -> ApplicationError:
@@ -61,11 +62,7 @@ def classify(error: grpc.aio.AioRpcError) -> ApplicationError:
     if error.code() == grpc.StatusCode.UNAVAILABLE:
         # Refused before anything reached the processor: safe to fail over.
         return ApplicationError(message, type=PROCESSOR_UNAVAILABLE, non_retryable=True)
-    if error.code() in (
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.FAILED_PRECONDITION,
-        grpc.StatusCode.NOT_FOUND,
-    ):
+    if error.code() in REFUSED:
         return ApplicationError(message, type=reason or error.code().name, non_retryable=True)
     # Timeouts and anything unexpected: the processor may have acted. Retried, and
     # every retry asks the processor what happened first.
@@ -83,7 +80,12 @@ def to_result(result: processor_pb2.PaymentResult) -> ChargeResult:
     )
 
 
-class PaymentActivities:
+class ProcessorCalls:
+    """What every activity class calling processor services has."""
+
+    # The failure type when no service runs the processor a step names.
+    unknown_processor = "PROCESSOR_UNKNOWN"
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -97,10 +99,12 @@ class PaymentActivities:
     def stub(self, processor: str) -> ProcessorStub:
         if processor not in self.processors:
             raise ApplicationError(
-                f"no processor service for {processor!r}", type="PROCESSOR_UNKNOWN", non_retryable=True
+                f"no processor service for {processor!r}", type=self.unknown_processor, non_retryable=True
             )
         return self.processors[processor]
 
+
+class PaymentActivities(ProcessorCalls):
     def transaction_values(self, step: ChargeStep) -> dict[str, object]:
         payment, candidate = step.payment, step.candidate
         reason = candidate.reason

@@ -4,23 +4,22 @@ refund that is already final changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import grpc
 from payloops.processor.v1 import processor_pb2, processor_service_pb2
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.common.errors import reason_of
 from services.order import repository
+from services.order.activities import REFUSED, ProcessorCalls
 from services.order.models import RefundRow
 from services.order.payments import PROCESSOR_OUTCOME_UNKNOWN
 from services.order.refunds import RefundInput, RefundOutcome, RefundStatus
 
 if TYPE_CHECKING:  # the async stub type exists in the type stubs only
-    from payloops.processor.v1.processor_service_pb2_grpc import ProcessorServiceAsyncStub as ProcessorStub
+    pass
 
 Status = processor_pb2.RefundResult.Status
 REFUND_REFUSED = "REFUND_REFUSED"
@@ -31,11 +30,7 @@ def classify(error: grpc.aio.AioRpcError) -> ApplicationError:
     retried, which is safe because the processor refunds at most once per refund id."""
     reason = reason_of(error) or error.code().name
     message = f"{reason}: {error.details()}"
-    if error.code() in (
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.FAILED_PRECONDITION,
-        grpc.StatusCode.NOT_FOUND,
-    ):
+    if error.code() in REFUSED:
         return ApplicationError(message, reason, type=REFUND_REFUSED, non_retryable=True)
     return ApplicationError(message, type=PROCESSOR_OUTCOME_UNKNOWN)
 
@@ -50,18 +45,8 @@ def to_outcome(result: processor_pb2.RefundResult) -> RefundOutcome:
     )
 
 
-class RefundActivities:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], processors: Mapping[str, ProcessorStub], call_timeout: float
-    ) -> None:
-        self.sessions = sessions
-        self.processors = processors
-        self.call_timeout = call_timeout
-
-    def stub(self, processor: str) -> ProcessorStub:
-        if processor not in self.processors:
-            raise ApplicationError(f"no processor service for {processor!r}", type=REFUND_REFUSED, non_retryable=True)
-        return self.processors[processor]
+class RefundActivities(ProcessorCalls):
+    unknown_processor = REFUND_REFUSED
 
     async def stored(self, refund: RefundInput) -> RefundRow | None:
         async with self.sessions() as session:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from payloops.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.errors import FieldViolation, InvalidArgument
 from services.common.identity import Context, caller
-from services.common.pagination import decode_token, encode_token, invalid_page_token, page_size
+from services.common.pagination import next_page_token, page_size, position_after
 from services.common.timestamps import timestamp
 from services.order import repository
 from services.order.config import Settings
@@ -94,20 +92,14 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
     ) -> order_service_pb2.ListOrdersResponse:
         who = caller(context)
         limit = page_size(request.page_size)
-        cursor = decode_token(request.page_token)
-        after = None
-        if cursor is not None:
-            try:
-                after = (datetime.fromisoformat(cursor["t"]), str(cursor["id"]))
-            except (KeyError, TypeError, ValueError):
-                raise invalid_page_token() from None
+        after = position_after(request.page_token)
         status = OrderStatus(pb.Status.Name(request.status)) if request.status else None
         async with self.sessions() as session:
             orders = await repository.list_orders(
                 session=session, caller=who, limit=limit + 1, status=status, after=after
             )
         page, more = orders[:limit], len(orders) > limit
-        next_token = encode_token({"t": page[-1].created_at.isoformat(), "id": page[-1].id}) if more else ""
+        next_token = next_page_token(page, more)
         return order_service_pb2.ListOrdersResponse(
             orders=[order_to_proto(o) for o in page], next_page_token=next_token
         )

@@ -4,7 +4,7 @@ the processor-webhook receiver)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from payloops.webhook.v1 import (
     webhook_internal_service_pb2,
@@ -15,8 +15,9 @@ from payloops.webhook.v1 import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.errors import FieldViolation, require
+from services.common.events import WEBHOOK_EVENT_TYPES
 from services.common.identity import Context, caller
-from services.common.pagination import decode_token, encode_token, invalid_page_token, page_size
+from services.common.pagination import next_page_token, page_size, position_after
 from services.webhook.outbound import repository
 from services.webhook.outbound.convert import delivery_to_proto, event_to_proto, struct_json
 from services.webhook.outbound.deliveries import Deliveries
@@ -24,17 +25,6 @@ from services.webhook.outbound.models import AttemptRow, DeliveryRow, EventRow
 from services.webhook.outbound.repository import NewEvent
 
 Status = webhook_pb2.WebhookDelivery.Status
-EVENT_TYPES = frozenset(
-    {
-        "order.succeeded",
-        "order.failed",
-        "order.requires_action",
-        "order.authorized",
-        "order.cancelled",
-        "refund.succeeded",
-        "refund.failed",
-    }
-)
 
 
 def new_event(request: webhook_internal_service_pb2.PublishEventRequest) -> NewEvent:
@@ -43,7 +33,7 @@ def new_event(request: webhook_internal_service_pb2.PublishEventRequest) -> NewE
         [
             *([] if request.merchant_id else [FieldViolation("merchant_id", "is required")]),
             *([] if event.id.startswith("evt_") else [FieldViolation("event.id", "must be an evt_ id")]),
-            *([] if event.type in EVENT_TYPES else [FieldViolation("event.type", "is not a known event type")]),
+            *([] if event.type in WEBHOOK_EVENT_TYPES else [FieldViolation("event.type", "is not a known event type")]),
             *([] if event.sequence > 0 else [FieldViolation("event.sequence", "must be positive")]),
             *([] if event.HasField("create_time") else [FieldViolation("event.create_time", "is required")]),
             *([] if "object" in event.data.fields else [FieldViolation("event.data.object", "is required")]),
@@ -85,13 +75,7 @@ class OutboundWebhooks:
     ) -> webhook_service_pb2.ListWebhookEventsResponse:
         who = caller(context)
         limit = page_size(request.page_size)
-        cursor = decode_token(request.page_token)
-        after = None
-        if cursor is not None:
-            try:
-                after = (datetime.fromisoformat(cursor["t"]), str(cursor["id"]))
-            except (KeyError, TypeError, ValueError):
-                raise invalid_page_token() from None
+        after = position_after(request.page_token)
         require(
             [FieldViolation("delivery_status", "is not a delivery status")]
             if request.delivery_status not in Status.values()
@@ -111,7 +95,7 @@ class OutboundWebhooks:
             page, more = events[:limit], len(events) > limit
             deliveries = await repository.deliveries_of(session=session, event_ids=[e.id for e in page])
             attempts = await repository.attempts_of(session=session, delivery_ids=[d.id for d in deliveries])
-        token = encode_token({"t": page[-1].created_at.isoformat(), "id": page[-1].id}) if more else ""
+        token = next_page_token(page, more)
         return webhook_service_pb2.ListWebhookEventsResponse(
             events=[event_with_deliveries(e, deliveries, attempts) for e in page], next_page_token=token
         )

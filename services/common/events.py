@@ -1,0 +1,11 @@
+"""The merchant webhook event types of the REST contract ("Outbound merchant webhooks")."""
+
+WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
+    "order.succeeded",
+    "order.failed",
+    "order.requires_action",
+    "order.authorized",
+    "order.cancelled",
+    "refund.succeeded",
+    "refund.failed",
+)
