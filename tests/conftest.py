@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from launcher.platform import Platform, PlatformConfig
+from tests.merchant.helpers import assert_no_secrets_in_logs, remember
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,6 +84,8 @@ def platform(
     try:
         running.start()
         yield running
+        # Last, once every test has run: no secret any test saw reached a log line.
+        assert_no_secrets_in_logs(running)
     finally:
         running.stop()
 
@@ -99,12 +102,14 @@ def seed_merchant(platform: Platform, key_file: Path) -> dict[str, str]:
         cwd=ROOT,
     )
     seeded: dict[str, str] = json.loads(done.stdout)
+    remember(seeded["api_key"])
     return seeded
 
 
 @pytest.fixture(scope="session")
 def merchant_a(platform: Platform) -> dict[str, str]:
     assert platform.demo_merchant_id and platform.demo_api_key
+    remember(platform.demo_api_key)
     return {"merchant_id": platform.demo_merchant_id, "api_key": platform.demo_api_key}
 
 

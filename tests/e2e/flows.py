@@ -11,6 +11,7 @@ import httpx
 from payloops.merchant.v1 import merchant_internal_service_pb2, merchant_internal_service_pb2_grpc
 
 from launcher.platform import Platform
+from tests.merchant.helpers import remember
 
 VISA = {"type": "card", "token": "pm_card_visa"}
 DECLINED = {"type": "card", "token": "pm_card_visa_chargeDeclined"}
@@ -47,7 +48,9 @@ def credentials(platform: Platform, merchant_id: str, processor: str) -> dict[st
         answer = stub.GetProcessorCredentials(
             merchant_internal_service_pb2.GetProcessorCredentialsRequest(merchant_id=merchant_id, processor=processor)
         )
-    return dict(answer.credentials)
+    found = dict(answer.credentials)
+    remember(*(value for name, value in found.items() if name != "keyId"))  # a key id is not a secret
+    return found
 
 
 def razorpay_account(platform: Platform, merchant_id: str) -> str:
