@@ -15,6 +15,7 @@ from grpc_status import rpc_status
 from services.common.errors import PayLoopsError, internal_status, unimplemented_status
 from services.common.identity import TRACE_HEADER, Context
 from services.common.logging import trace_id_var
+from services.common.text_guard import refuse_nul_characters
 
 log = logging.getLogger("payloops.rpc")
 
@@ -46,6 +47,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             code = "OK"
             try:
+                refuse_nul_characters(request)
                 return await inner(request, context)
             except PayLoopsError as error:
                 code = error.code.name

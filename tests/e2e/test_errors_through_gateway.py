@@ -43,6 +43,13 @@ def count_orders(rest: httpx.Client) -> int:
         ({"amount": 100_000_000, "currency": "USD"}, "AMOUNT_INVALID", ["amount"]),
         ({"amount": 100}, "CURRENCY_INVALID", ["currency"]),
         ({"amount": 100, "currency": "ABC"}, "CURRENCY_INVALID", ["currency"]),
+        # PostgreSQL text cannot hold NUL: refused up front, never a 500
+        ({"amount": 100, "currency": "USD", "description": "a\u0000b"}, "REQUEST_INVALID_CHARACTERS", ["description"]),
+        (
+            {"amount": 100, "currency": "USD", "metadata": {"k": "\u0000"}},
+            "REQUEST_INVALID_CHARACTERS",
+            ["metadata['k']"],
+        ),
     ],
 )
 def test_invalid_orders_are_refused_and_nothing_is_written(
@@ -67,6 +74,11 @@ def test_invalid_orders_are_refused_and_nothing_is_written(
 def test_undecodable_bodies_get_a_json_400(rest: httpx.Client, raw: bytes) -> None:
     answer = rest.post("/v1/orders", content=raw, headers={"content-type": "application/json"})
     error(answer, 400, 3)
+
+
+@pytest.mark.parametrize("path", ["/v1/orders/ord_%00", "/v1/orders/ord_%00/transactions", "/v1/refunds/ref_%00"])
+def test_a_nul_character_in_an_id_is_a_400_not_a_500(rest: httpx.Client, path: str) -> None:
+    assert error(rest.get(path), 400, 3)["reason"] == "REQUEST_INVALID_CHARACTERS"
 
 
 def test_unknown_routes_are_json_404(rest: httpx.Client) -> None:

@@ -40,3 +40,25 @@ def test_page_tokens_round_trip_and_garbage_is_refused() -> None:
         with pytest.raises(InvalidArgument) as caught:
             decode_token(garbage)
         assert caught.value.reason == "PAGE_TOKEN_INVALID"
+
+
+def test_nul_characters_are_found_in_every_kind_of_string_field() -> None:
+    from payloops.order.v1 import order_service_pb2
+    from payloops.webhook.v1 import webhook_service_pb2
+
+    from services.common.errors import InvalidArgument
+    from services.common.text_guard import nul_paths, refuse_nul_characters
+
+    request = order_service_pb2.CreateOrderRequest(currency="USD", description="a\x00b")
+    request.metadata["k\x00"] = "v"
+    request.metadata["x"] = "y\x00"
+    assert sorted(nul_paths(request)) == ["description", "metadata key", "metadata['x']"]
+    refuse_nul_characters(order_service_pb2.CreateOrderRequest(currency="USD", description="fine"))
+    # Bytes may hold anything: a processor's raw webhook body is not text.
+    refuse_nul_characters(
+        webhook_service_pb2.ReceiveProcessorWebhookRequest(merchant_id="mer_1", raw={"data": b"\x00"})
+    )
+    with pytest.raises(InvalidArgument) as refused:
+        refuse_nul_characters(request)
+    assert refused.value.reason == "REQUEST_INVALID_CHARACTERS"
+    assert [v.field for v in refused.value.violations] == ["description", "metadata key", "metadata['x']"]
