@@ -15,12 +15,11 @@ from payloops.processor.v1 import processor_pb2, processor_service_pb2
 from payloops.router.v1 import router_service_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, relay, require
 from services.common.identity import Caller
+from services.common.temporal import start_once
 from services.order import repository
 from services.order.domain import CaptureMethod, Order, OrderStatus
 from services.order.models import OrderRow
@@ -133,17 +132,9 @@ class PaymentCoordinator:
 
     async def start(self, payment: PaymentInput) -> None:
         """Idempotent: a running or finished workflow of this attempt is left alone."""
-        try:
-            await self.temporal.start_workflow(
-                PaymentWorkflow.run,
-                payment,
-                id=payment.workflow_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            )
-        except WorkflowAlreadyStartedError:
-            pass
+        await start_once(
+            self.temporal, PaymentWorkflow.run, payment, workflow_id=payment.workflow_id, task_queue=self.task_queue
+        )
 
     async def await_payment(self, who: Caller, order_id: str) -> Order:
         """The order once its payment settles, or as it is after the wait."""

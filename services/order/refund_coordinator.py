@@ -8,11 +8,10 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from services.common.identity import Caller
+from services.common.temporal import start_once
 from services.order import repository
 from services.order.models import RefundRow
 from services.order.refunds import RefundInput, RefundStatus, refund_workflow_id, validate_request
@@ -74,17 +73,9 @@ class RefundCoordinator:
     async def start(self, row: RefundRow) -> None:
         """Idempotent: a running or finished workflow of this refund is left alone."""
         refund = self.workflow_input(row)
-        try:
-            await self.temporal.start_workflow(
-                RefundWorkflow.run,
-                refund,
-                id=refund.workflow_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            )
-        except WorkflowAlreadyStartedError:
-            pass
+        await start_once(
+            self.temporal, RefundWorkflow.run, refund, workflow_id=refund.workflow_id, task_queue=self.task_queue
+        )
 
     async def await_outcome(self, who: Caller, refund_id: str) -> RefundRow:
         handle = self.temporal.get_workflow_handle(refund_workflow_id(refund_id))

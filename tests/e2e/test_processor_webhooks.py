@@ -10,6 +10,8 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -213,17 +215,25 @@ def razorpay_signature(platform: Platform, body: bytes, secret: str) -> str:
     return str(sandbox(platform, "POST", "/_sandbox/webhooks/sign", secret=secret, body=body.decode())["signature"])
 
 
+@contextmanager
+def razorpay_webhooks(platform: Platform, merchant_id: str, *events: str) -> Iterator[tuple[str, str]]:
+    """The Razorpay sandbox sends the merchant's `events` to the gateway while this lasts;
+    yields the merchant's (Razorpay account, webhook secret)."""
+    account = razorpay_account(platform, merchant_id)
+    secret = credentials(platform, merchant_id, "razorpay")["webhookSecret"]
+    url = f"{platform.gateway_url}/webhooks/razorpay/{merchant_id}"
+    sandbox(platform, "POST", "/_sandbox/webhooks", account=account, url=url, secret=secret, events=list(events))
+    try:
+        yield account, secret
+    finally:
+        httpx.request("DELETE", f"{platform.razorpay_sandbox_url}/_sandbox/webhooks", params={"account": account})
+
+
 def test_razorpay_sandbox_webhooks_settle_a_pending_refund_once(
     rest: httpx.Client, platform: Platform, merchant_a: dict[str, str]
 ) -> None:
     merchant_id = merchant_a["merchant_id"]
-    account = razorpay_account(platform, merchant_id)
-    secret = credentials(platform, merchant_id, "razorpay")["webhookSecret"]
-    url = f"{platform.gateway_url}/webhooks/razorpay/{merchant_id}"
-    sandbox(
-        platform, "POST", "/_sandbox/webhooks", account=account, url=url, secret=secret, events=["refund.processed"]
-    )
-    try:
+    with razorpay_webhooks(platform, merchant_id, "refund.processed") as (account, secret):
         order = paid(rest, currency="INR", amount=30_000)
         sandbox(platform, "POST", "/_sandbox/faults", account=account, path_contains="/refund", mode="refund_pending")
         pending = refund(rest, order["id"]).json()
@@ -234,8 +244,6 @@ def test_razorpay_sandbox_webhooks_settle_a_pending_refund_once(
         events = sandbox(platform, "GET", f"/_sandbox/events?account={account}&event=refund.processed")["items"]
         [event] = [e for e in events if e["body"]["payload"]["refund"]["entity"]["id"] == txn["processorReference"]]
         rows = wait_recorded(platform, event["id"])
-    finally:
-        httpx.request("DELETE", f"{platform.razorpay_sandbox_url}/_sandbox/webhooks", params={"account": account})
     # Settled by the webhook or by the workflow's poll, whichever came first: once either way.
     assert len(rows) == 1 and rows[0][:2] == ("razorpay", order["id"])
     after = rest.get(f"/v1/orders/{order['id']}").json()
@@ -278,14 +286,7 @@ def test_bad_razorpay_signatures_are_refused_and_nothing_is_recorded(
 def test_razorpay_sandbox_webhook_completes_a_payment_that_required_action(
     rest: httpx.Client, platform: Platform, merchant_a: dict[str, str]
 ) -> None:
-    merchant_id = merchant_a["merchant_id"]
-    account = razorpay_account(platform, merchant_id)
-    secret = credentials(platform, merchant_id, "razorpay")["webhookSecret"]
-    url = f"{platform.gateway_url}/webhooks/razorpay/{merchant_id}"
-    sandbox(
-        platform, "POST", "/_sandbox/webhooks", account=account, url=url, secret=secret, events=["payment.captured"]
-    )
-    try:
+    with razorpay_webhooks(platform, merchant_a["merchant_id"], "payment.captured"):
         order = create(rest, currency="INR", amount=25_000)
         answer = pay(rest, order["id"], AUTHENTICATION_REQUIRED)
         assert answer.status_code == 200 and answer.json()["status"] == "REQUIRES_ACTION", answer.text
@@ -295,7 +296,5 @@ def test_razorpay_sandbox_webhook_completes_a_payment_that_required_action(
         done = httpx.post(redirect.removesuffix("/authenticate") + "/complete", json={"outcome": "success"})
         assert done.status_code == 200 and done.json()["status"] == "captured", done.text
         after = wait_for_order(rest, order["id"], "SUCCEEDED")
-    finally:
-        httpx.request("DELETE", f"{platform.razorpay_sandbox_url}/_sandbox/webhooks", params={"account": account})
     assert (after["status"], after["processor"], after["amountCaptured"]) == ("SUCCEEDED", "razorpay", 25_000)
     assert "nextAction" not in after or not after["nextAction"].get("redirectUrl")

@@ -14,11 +14,10 @@ import grpc
 from payloops.merchant.v1 import merchant_internal_service_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from services.common.errors import FailedPrecondition, NotFound, Unavailable
+from services.common.temporal import start_once
 from services.webhook.config import Settings
 from services.webhook.outbound import repository
 from services.webhook.outbound.models import PENDING, DeliveryRow, EventRow
@@ -71,15 +70,13 @@ class Deliveries:
                 attempt_timeout=self.settings.webhook_attempt_timeout_seconds,
             )
             try:
-                await self.temporal.start_workflow(
+                await start_once(
+                    self.temporal,
                     WebhookDeliveryWorkflow.run,
                     job,
-                    id=delivery.workflow_id,
+                    workflow_id=delivery.workflow_id,
                     task_queue=self.settings.delivery_task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 )
-            except WorkflowAlreadyStartedError:
-                continue
             except RPCError as error:
                 raise Unavailable(message="cannot start the delivery", reason="TEMPORAL_UNAVAILABLE") from error
 
