@@ -488,6 +488,246 @@ class DeleteRoutingRuleRequest(_message.Message):
 Global___DeleteRoutingRuleRequest: _TypeAlias = DeleteRoutingRuleRequest  # noqa: Y015
 
 @_typing.final
+class SimulateRoutingRequest(_message.Message):
+    """Request of SimulateRouting: a payment as the pay call would route it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class PaymentMethod(_message.Message):
+        """How the customer would pay."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        TYPE_FIELD_NUMBER: _builtins.int
+        TOKEN_FIELD_NUMBER: _builtins.int
+        type: _builtins.str
+        """The payment-method type: "card", "upi", "wallet", ..."""
+        token: _builtins.str
+        """A processor token such as "pm_card_visa"; a processor-native token restricts the candidates."""
+        def __init__(
+            self,
+            *,
+            type: _builtins.str = ...,
+            token: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["token", b"token", "type", b"type"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class MetadataEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    PAYMENT_METHOD_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    amount: _builtins.int
+    """Amount in minor units, > 0 and below the configured maximum."""
+    currency: _builtins.str
+    """ISO 4217 upper-case currency code."""
+    mode: _builtins.str
+    """Whose success rates apply: "test" (default) or "live"."""
+    @_builtins.property
+    def payment_method(self) -> Global___SimulateRoutingRequest.PaymentMethod:
+        """How the customer would pay."""
+
+    @_builtins.property
+    def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The order's metadata, for rule conditions."""
+
+    def __init__(
+        self,
+        *,
+        amount: _builtins.int = ...,
+        currency: _builtins.str = ...,
+        payment_method: Global___SimulateRoutingRequest.PaymentMethod | None = ...,
+        metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        mode: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["payment_method", b"payment_method"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "currency", b"currency", "metadata", b"metadata", "mode", b"mode", "payment_method", b"payment_method"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SimulateRoutingRequest: _TypeAlias = SimulateRoutingRequest  # noqa: Y015
+
+@_typing.final
+class SimulateRoutingResponse(_message.Message):
+    """Response of SimulateRouting."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Candidate(_message.Message):
+        """A processor the payment would go to, with why it was chosen."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        PROCESSOR_FIELD_NUMBER: _builtins.int
+        REASON_FIELD_NUMBER: _builtins.int
+        RULE_ID_FIELD_NUMBER: _builtins.int
+        SCORE_FIELD_NUMBER: _builtins.int
+        processor: _builtins.str
+        """The processor ("stripe", "razorpay")."""
+        reason: _builtins.str
+        """Why, e.g. "rule rr_123: priority list" or "default: INR -> razorpay"."""
+        rule_id: _builtins.str
+        """The rule that produced the candidate; empty for the default routing."""
+        score: _builtins.float
+        """The candidate's score (its recent success rate) under success-rate routing; unset otherwise."""
+        def __init__(
+            self,
+            *,
+            processor: _builtins.str = ...,
+            reason: _builtins.str = ...,
+            rule_id: _builtins.str = ...,
+            score: _builtins.float | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "score", b"score"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "processor", b"processor", "reason", b"reason", "rule_id", b"rule_id", "score", b"score"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        _WhichOneofReturnType__score: _TypeAlias = _typing.Literal["score"]  # noqa: Y015
+        _WhichOneofArgType__score: _TypeAlias = _typing.Literal["_score", b"_score"]  # noqa: Y015
+        def WhichOneof(self, oneof_group: _WhichOneofArgType__score) -> _WhichOneofReturnType__score | None: ...
+
+    CANDIDATES_FIELD_NUMBER: _builtins.int
+    APPROACH_FIELD_NUMBER: _builtins.int
+    approach: _builtins.str
+    """How the candidates were chosen, e.g. "rule", "success_rate", "default"."""
+    @_builtins.property
+    def candidates(self) -> _containers.RepeatedCompositeFieldContainer[Global___SimulateRoutingResponse.Candidate]:
+        """Candidates in the order they would be tried; the first is tried first."""
+
+    def __init__(
+        self,
+        *,
+        candidates: _abc.Iterable[Global___SimulateRoutingResponse.Candidate] | None = ...,
+        approach: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approach", b"approach", "candidates", b"candidates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SimulateRoutingResponse: _TypeAlias = SimulateRoutingResponse  # noqa: Y015
+
+@_typing.final
+class GetRoutingStatsRequest(_message.Message):
+    """Request of GetRoutingStats."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODE_FIELD_NUMBER: _builtins.int
+    mode: _builtins.str
+    """Whose payments count: "test" (default) or "live"."""
+    def __init__(
+        self,
+        *,
+        mode: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["mode", b"mode"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRoutingStatsRequest: _TypeAlias = GetRoutingStatsRequest  # noqa: Y015
+
+@_typing.final
+class GetRoutingStatsResponse(_message.Message):
+    """Response of GetRoutingStats."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Stat(_message.Message):
+        """Recent payment outcomes of one processor (per payment-method type and currency where tracked)."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        PROCESSOR_FIELD_NUMBER: _builtins.int
+        PAYMENT_METHOD_TYPE_FIELD_NUMBER: _builtins.int
+        CURRENCY_FIELD_NUMBER: _builtins.int
+        SUCCESS_RATE_FIELD_NUMBER: _builtins.int
+        SAMPLE_COUNT_FIELD_NUMBER: _builtins.int
+        ELIMINATED_FIELD_NUMBER: _builtins.int
+        ELIMINATED_UNTIL_FIELD_NUMBER: _builtins.int
+        processor: _builtins.str
+        """The processor ("stripe", "razorpay")."""
+        payment_method_type: _builtins.str
+        """The payment-method type ("card", "upi", ...); empty when not tracked per type."""
+        currency: _builtins.str
+        """ISO 4217 currency; empty when not tracked per currency."""
+        success_rate: _builtins.float
+        """Succeeded attempts / attempts in the window, 0 to 1."""
+        sample_count: _builtins.int
+        """Payment attempts in the window."""
+        eliminated: _builtins.bool
+        """Whether success-rate routing currently skips the processor."""
+        @_builtins.property
+        def eliminated_until(self) -> _timestamp_pb2.Timestamp:
+            """When the processor is considered again; unset while it is not eliminated."""
+
+        def __init__(
+            self,
+            *,
+            processor: _builtins.str = ...,
+            payment_method_type: _builtins.str = ...,
+            currency: _builtins.str = ...,
+            success_rate: _builtins.float = ...,
+            sample_count: _builtins.int = ...,
+            eliminated: _builtins.bool = ...,
+            eliminated_until: _timestamp_pb2.Timestamp | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["eliminated_until", b"eliminated_until"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "eliminated", b"eliminated", "eliminated_until", b"eliminated_until", "payment_method_type", b"payment_method_type", "processor", b"processor", "sample_count", b"sample_count", "success_rate", b"success_rate"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    STATS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def stats(self) -> _containers.RepeatedCompositeFieldContainer[Global___GetRoutingStatsResponse.Stat]:
+        """One entry per processor (and payment-method type and currency where tracked)."""
+
+    def __init__(
+        self,
+        *,
+        stats: _abc.Iterable[Global___GetRoutingStatsResponse.Stat] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["stats", b"stats"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRoutingStatsResponse: _TypeAlias = GetRoutingStatsResponse  # noqa: Y015
+
+@_typing.final
 class ListWebhookEndpointsRequest(_message.Message):
     """Request of ListWebhookEndpoints."""
 

@@ -27,8 +27,9 @@ if _version_not_supported:
 
 
 class MerchantServiceStub:
-    """The dashboard API: accounts, API keys, processor configurations, routing rules and
-    webhook endpoints of the calling merchant (a dashboard JWT, except register and login).
+    """The dashboard API: accounts, API keys, processor configurations, routing rules, routing
+    simulation and statistics, and webhook endpoints of the calling merchant (a dashboard
+    JWT, except register and login).
     """
 
     def __init__(self, channel):
@@ -97,6 +98,16 @@ class MerchantServiceStub:
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteRoutingRuleRequest.SerializeToString,
                 response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.RoutingRule.FromString,
                 _registered_method=True)
+        self.SimulateRouting = channel.unary_unary(
+                '/payloops.merchant.v1.MerchantService/SimulateRouting',
+                request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SimulateRoutingRequest.SerializeToString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SimulateRoutingResponse.FromString,
+                _registered_method=True)
+        self.GetRoutingStats = channel.unary_unary(
+                '/payloops.merchant.v1.MerchantService/GetRoutingStats',
+                request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetRoutingStatsRequest.SerializeToString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetRoutingStatsResponse.FromString,
+                _registered_method=True)
         self.ListWebhookEndpoints = channel.unary_unary(
                 '/payloops.merchant.v1.MerchantService/ListWebhookEndpoints',
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.ListWebhookEndpointsRequest.SerializeToString,
@@ -115,8 +126,9 @@ class MerchantServiceStub:
 
 
 class MerchantServiceServicer:
-    """The dashboard API: accounts, API keys, processor configurations, routing rules and
-    webhook endpoints of the calling merchant (a dashboard JWT, except register and login).
+    """The dashboard API: accounts, API keys, processor configurations, routing rules, routing
+    simulation and statistics, and webhook endpoints of the calling merchant (a dashboard
+    JWT, except register and login).
     """
 
     def Register(self, request, context):
@@ -198,6 +210,20 @@ class MerchantServiceServicer:
 
     def DeleteRoutingRule(self, request, context):
         """Deletes a routing rule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SimulateRouting(self, request, context):
+        """Shows what routing would decide now for a payment; changes nothing, moves no money.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRoutingStats(self, request, context):
+        """Returns the recent success rate of each processor, as success-rate routing sees it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -287,6 +313,16 @@ def add_MerchantServiceServicer_to_server(servicer, server):
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteRoutingRuleRequest.FromString,
                     response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__pb2.RoutingRule.SerializeToString,
             ),
+            'SimulateRouting': grpc.unary_unary_rpc_method_handler(
+                    servicer.SimulateRouting,
+                    request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SimulateRoutingRequest.FromString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SimulateRoutingResponse.SerializeToString,
+            ),
+            'GetRoutingStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRoutingStats,
+                    request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetRoutingStatsRequest.FromString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetRoutingStatsResponse.SerializeToString,
+            ),
             'ListWebhookEndpoints': grpc.unary_unary_rpc_method_handler(
                     servicer.ListWebhookEndpoints,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.ListWebhookEndpointsRequest.FromString,
@@ -311,8 +347,9 @@ def add_MerchantServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class MerchantService:
-    """The dashboard API: accounts, API keys, processor configurations, routing rules and
-    webhook endpoints of the calling merchant (a dashboard JWT, except register and login).
+    """The dashboard API: accounts, API keys, processor configurations, routing rules, routing
+    simulation and statistics, and webhook endpoints of the calling merchant (a dashboard
+    JWT, except register and login).
     """
 
     @staticmethod
@@ -629,6 +666,60 @@ class MerchantService:
             '/payloops.merchant.v1.MerchantService/DeleteRoutingRule',
             payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.DeleteRoutingRuleRequest.SerializeToString,
             payloops_dot_merchant_dot_v1_dot_merchant__pb2.RoutingRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SimulateRouting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.merchant.v1.MerchantService/SimulateRouting',
+            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SimulateRoutingRequest.SerializeToString,
+            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.SimulateRoutingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRoutingStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.merchant.v1.MerchantService/GetRoutingStats',
+            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetRoutingStatsRequest.SerializeToString,
+            payloops_dot_merchant_dot_v1_dot_merchant__service__pb2.GetRoutingStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -28,8 +28,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class MerchantServiceStub:
-    """The dashboard API: accounts, API keys, processor configurations, routing rules and
-    webhook endpoints of the calling merchant (a dashboard JWT, except register and login).
+    """The dashboard API: accounts, API keys, processor configurations, routing rules, routing
+    simulation and statistics, and webhook endpoints of the calling merchant (a dashboard
+    JWT, except register and login).
     """
 
     @_typing.overload
@@ -60,6 +61,10 @@ class MerchantServiceStub:
     """Creates a routing rule."""
     DeleteRoutingRule: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteRoutingRuleRequest, _merchant_pb2.RoutingRule]
     """Deletes a routing rule."""
+    SimulateRouting: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.SimulateRoutingRequest, _merchant_service_pb2.SimulateRoutingResponse]
+    """Shows what routing would decide now for a payment; changes nothing, moves no money."""
+    GetRoutingStats: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.GetRoutingStatsRequest, _merchant_service_pb2.GetRoutingStatsResponse]
+    """Returns the recent success rate of each processor, as success-rate routing sees it."""
     ListWebhookEndpoints: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.ListWebhookEndpointsRequest, _merchant_service_pb2.ListWebhookEndpointsResponse]
     """Lists the merchant's webhook endpoints (without secrets)."""
     CreateWebhookEndpoint: _grpc.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateWebhookEndpointRequest, _merchant_pb2.WebhookEndpoint]
@@ -69,8 +74,9 @@ class MerchantServiceStub:
 
 @_typing.type_check_only
 class MerchantServiceAsyncStub(MerchantServiceStub):
-    """The dashboard API: accounts, API keys, processor configurations, routing rules and
-    webhook endpoints of the calling merchant (a dashboard JWT, except register and login).
+    """The dashboard API: accounts, API keys, processor configurations, routing rules, routing
+    simulation and statistics, and webhook endpoints of the calling merchant (a dashboard
+    JWT, except register and login).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -98,6 +104,10 @@ class MerchantServiceAsyncStub(MerchantServiceStub):
     """Creates a routing rule."""
     DeleteRoutingRule: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.DeleteRoutingRuleRequest, _merchant_pb2.RoutingRule]  # type: ignore[assignment]
     """Deletes a routing rule."""
+    SimulateRouting: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.SimulateRoutingRequest, _merchant_service_pb2.SimulateRoutingResponse]  # type: ignore[assignment]
+    """Shows what routing would decide now for a payment; changes nothing, moves no money."""
+    GetRoutingStats: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.GetRoutingStatsRequest, _merchant_service_pb2.GetRoutingStatsResponse]  # type: ignore[assignment]
+    """Returns the recent success rate of each processor, as success-rate routing sees it."""
     ListWebhookEndpoints: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.ListWebhookEndpointsRequest, _merchant_service_pb2.ListWebhookEndpointsResponse]  # type: ignore[assignment]
     """Lists the merchant's webhook endpoints (without secrets)."""
     CreateWebhookEndpoint: _aio.UnaryUnaryMultiCallable[_merchant_service_pb2.CreateWebhookEndpointRequest, _merchant_pb2.WebhookEndpoint]  # type: ignore[assignment]
@@ -106,8 +116,9 @@ class MerchantServiceAsyncStub(MerchantServiceStub):
     """Deletes a webhook endpoint."""
 
 class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The dashboard API: accounts, API keys, processor configurations, routing rules and
-    webhook endpoints of the calling merchant (a dashboard JWT, except register and login).
+    """The dashboard API: accounts, API keys, processor configurations, routing rules, routing
+    simulation and statistics, and webhook endpoints of the calling merchant (a dashboard
+    JWT, except register and login).
     """
 
     @_abc_1.abstractmethod
@@ -205,6 +216,22 @@ class MerchantServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_merchant_pb2.RoutingRule, _abc.Awaitable[_merchant_pb2.RoutingRule]]:
         """Deletes a routing rule."""
+
+    @_abc_1.abstractmethod
+    def SimulateRouting(
+        self,
+        request: _merchant_service_pb2.SimulateRoutingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_merchant_service_pb2.SimulateRoutingResponse, _abc.Awaitable[_merchant_service_pb2.SimulateRoutingResponse]]:
+        """Shows what routing would decide now for a payment; changes nothing, moves no money."""
+
+    @_abc_1.abstractmethod
+    def GetRoutingStats(
+        self,
+        request: _merchant_service_pb2.GetRoutingStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_merchant_service_pb2.GetRoutingStatsResponse, _abc.Awaitable[_merchant_service_pb2.GetRoutingStatsResponse]]:
+        """Returns the recent success rate of each processor, as success-rate routing sees it."""
 
     @_abc_1.abstractmethod
     def ListWebhookEndpoints(

@@ -355,26 +355,76 @@ class CreateCheckoutSessionRequest(_message.Message):
     ORDER_ID_FIELD_NUMBER: _builtins.int
     SUCCESS_URL_FIELD_NUMBER: _builtins.int
     CANCEL_URL_FIELD_NUMBER: _builtins.int
+    EXPIRES_IN_SECONDS_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     """The order to pay."""
     success_url: _builtins.str
     """Where the customer goes after paying."""
     cancel_url: _builtins.str
     """Where the customer goes after giving up."""
+    expires_in_seconds: _builtins.int
+    """Seconds until the session expires, 1800 to 86400; 86400 when not given."""
     def __init__(
         self,
         *,
         order_id: _builtins.str = ...,
         success_url: _builtins.str = ...,
         cancel_url: _builtins.str = ...,
+        expires_in_seconds: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_expires_in_seconds", b"_expires_in_seconds", "expires_in_seconds", b"expires_in_seconds"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expires_in_seconds", b"_expires_in_seconds", "cancel_url", b"cancel_url", "expires_in_seconds", b"expires_in_seconds", "order_id", b"order_id", "success_url", b"success_url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__expires_in_seconds: _TypeAlias = _typing.Literal["expires_in_seconds"]  # noqa: Y015
+    _WhichOneofArgType__expires_in_seconds: _TypeAlias = _typing.Literal["_expires_in_seconds", b"_expires_in_seconds"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__expires_in_seconds) -> _WhichOneofReturnType__expires_in_seconds | None: ...
+
+Global___CreateCheckoutSessionRequest: _TypeAlias = CreateCheckoutSessionRequest  # noqa: Y015
+
+@_typing.final
+class GetCheckoutSessionRequest(_message.Message):
+    """Request of GetCheckoutSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The checkout session's id."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_url", b"cancel_url", "order_id", b"order_id", "success_url", b"success_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___CreateCheckoutSessionRequest: _TypeAlias = CreateCheckoutSessionRequest  # noqa: Y015
+Global___GetCheckoutSessionRequest: _TypeAlias = GetCheckoutSessionRequest  # noqa: Y015
+
+@_typing.final
+class ExpireCheckoutSessionRequest(_message.Message):
+    """Request of ExpireCheckoutSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The checkout session's id."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpireCheckoutSessionRequest: _TypeAlias = ExpireCheckoutSessionRequest  # noqa: Y015
 
 @_typing.final
 class GetAnalyticsSummaryRequest(_message.Message):

@@ -88,6 +88,16 @@ class OrderServiceStub:
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateCheckoutSessionRequest.SerializeToString,
                 response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.FromString,
                 _registered_method=True)
+        self.GetCheckoutSession = channel.unary_unary(
+                '/payloops.order.v1.OrderService/GetCheckoutSession',
+                request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetCheckoutSessionRequest.SerializeToString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.FromString,
+                _registered_method=True)
+        self.ExpireCheckoutSession = channel.unary_unary(
+                '/payloops.order.v1.OrderService/ExpireCheckoutSession',
+                request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.ExpireCheckoutSessionRequest.SerializeToString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.FromString,
+                _registered_method=True)
         self.GetAnalyticsSummary = channel.unary_unary(
                 '/payloops.order.v1.OrderService/GetAnalyticsSummary',
                 request_serializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetAnalyticsSummaryRequest.SerializeToString,
@@ -171,6 +181,20 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCheckoutSession(self, request, context):
+        """Returns one checkout session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExpireCheckoutSession(self, request, context):
+        """Expires an OPEN checkout session; its page stops accepting payments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetAnalyticsSummary(self, request, context):
         """Totals over the merchant's orders in a time range (dashboard).
         """
@@ -229,6 +253,16 @@ def add_OrderServiceServicer_to_server(servicer, server):
             'CreateCheckoutSession': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateCheckoutSession,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.CreateCheckoutSessionRequest.FromString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.SerializeToString,
+            ),
+            'GetCheckoutSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckoutSession,
+                    request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.GetCheckoutSessionRequest.FromString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.SerializeToString,
+            ),
+            'ExpireCheckoutSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExpireCheckoutSession,
+                    request_deserializer=payloops_dot_order_dot_v1_dot_order__service__pb2.ExpireCheckoutSessionRequest.FromString,
                     response_serializer=payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.SerializeToString,
             ),
             'GetAnalyticsSummary': grpc.unary_unary_rpc_method_handler(
@@ -509,6 +543,60 @@ class OrderService:
             target,
             '/payloops.order.v1.OrderService/CreateCheckoutSession',
             payloops_dot_order_dot_v1_dot_order__service__pb2.CreateCheckoutSessionRequest.SerializeToString,
+            payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCheckoutSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.order.v1.OrderService/GetCheckoutSession',
+            payloops_dot_order_dot_v1_dot_order__service__pb2.GetCheckoutSessionRequest.SerializeToString,
+            payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExpireCheckoutSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.order.v1.OrderService/ExpireCheckoutSession',
+            payloops_dot_order_dot_v1_dot_order__service__pb2.ExpireCheckoutSessionRequest.SerializeToString,
             payloops_dot_order_dot_v1_dot_order__pb2.CheckoutSession.FromString,
             options,
             channel_credentials,

@@ -57,6 +57,10 @@ class OrderServiceStub:
     """Returns one refund."""
     CreateCheckoutSession: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CreateCheckoutSessionRequest, _order_pb2.CheckoutSession]
     """Creates a hosted payment page for an order."""
+    GetCheckoutSession: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetCheckoutSessionRequest, _order_pb2.CheckoutSession]
+    """Returns one checkout session."""
+    ExpireCheckoutSession: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.ExpireCheckoutSessionRequest, _order_pb2.CheckoutSession]
+    """Expires an OPEN checkout session; its page stops accepting payments."""
     GetAnalyticsSummary: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetAnalyticsSummaryRequest, _order_pb2.AnalyticsSummary]
     """Totals over the merchant's orders in a time range (dashboard)."""
 
@@ -88,6 +92,10 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """Returns one refund."""
     CreateCheckoutSession: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CreateCheckoutSessionRequest, _order_pb2.CheckoutSession]  # type: ignore[assignment]
     """Creates a hosted payment page for an order."""
+    GetCheckoutSession: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetCheckoutSessionRequest, _order_pb2.CheckoutSession]  # type: ignore[assignment]
+    """Returns one checkout session."""
+    ExpireCheckoutSession: _aio.UnaryUnaryMultiCallable[_order_service_pb2.ExpireCheckoutSessionRequest, _order_pb2.CheckoutSession]  # type: ignore[assignment]
+    """Expires an OPEN checkout session; its page stops accepting payments."""
     GetAnalyticsSummary: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetAnalyticsSummaryRequest, _order_pb2.AnalyticsSummary]  # type: ignore[assignment]
     """Totals over the merchant's orders in a time range (dashboard)."""
 
@@ -176,6 +184,22 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_order_pb2.CheckoutSession, _abc.Awaitable[_order_pb2.CheckoutSession]]:
         """Creates a hosted payment page for an order."""
+
+    @_abc_1.abstractmethod
+    def GetCheckoutSession(
+        self,
+        request: _order_service_pb2.GetCheckoutSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.CheckoutSession, _abc.Awaitable[_order_pb2.CheckoutSession]]:
+        """Returns one checkout session."""
+
+    @_abc_1.abstractmethod
+    def ExpireCheckoutSession(
+        self,
+        request: _order_service_pb2.ExpireCheckoutSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.CheckoutSession, _abc.Awaitable[_order_pb2.CheckoutSession]]:
+        """Expires an OPEN checkout session; its page stops accepting payments."""
 
     @_abc_1.abstractmethod
     def GetAnalyticsSummary(
