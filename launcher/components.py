@@ -35,6 +35,8 @@ class Component:
     name: str
     ready_timeout: float = 60.0
     long_lived: bool = True
+    # Restarted by the platform's supervisor when it exits (services and workers).
+    restartable: bool = False
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -635,6 +637,7 @@ class GrpcService(ProcessComponent):
     """A PayLoops service; ready when grpc.health.v1 Check("") says SERVING."""
 
     ready_timeout = 60.0
+    restartable = True
 
     def __init__(self, name: str, *, argv: Sequence[str], port: int, **kwargs: Any) -> None:
         super().__init__(name, **kwargs)

@@ -148,6 +148,10 @@ class PlatformConfig:
     razorpay_sandbox_command: Sequence[str] | None = None
     """argv prefix, `--host H --port P` is appended; default `python -m sandboxes.razorpay`."""
     stop_timeout: float = 10.0
+    supervise: bool = True
+    """Restart a service or worker that exits, with backoff, as Kubernetes would."""
+    on_restart: Callable[[str], None] | None = None
+    """Told one line per restart; default: printed to stderr."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,11 @@ class Platform:
         self._lock = _DataDirLock(self.run_dir / "payloops.lock")
         self._echo = LogEcho() if config.verbose else None
         self._begun = False
+        self._supervisor: Supervisor | None = None
+        # Held while a component is being restarted, by the supervisor or by restart().
+        self._restarting = threading.Lock()
+        self.restarts: dict[str, int] = {}
+        """How often the supervisor restarted each component."""
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -246,6 +255,9 @@ class Platform:
                 self._run_stage(stage)
             self._read_seed()
             self._write_endpoints()
+            if self.config.supervise:
+                self._supervisor = Supervisor(self)
+                self._supervisor.start()
             self.timings["total"] = time.monotonic() - began
         except BaseException as exc:
             self.stop()
@@ -263,6 +275,8 @@ class Platform:
         """Stop everything started, stage by stage in reverse (each stage in parallel):
         stop signal, up to `stop_timeout` seconds, then SIGKILL. Idempotent."""
         self._stop_requested.set()  # a start() running on another thread gives up at its next check
+        if self._supervisor is not None:
+            self._supervisor.stop()
         with self._stop_lock:
             started, self._started = self._started, []
             for stage in reversed(started):
@@ -281,10 +295,12 @@ class Platform:
         return self._stop_requested.is_set()
 
     def check(self) -> None:
-        """Raise ComponentError if a long-lived child has exited."""
+        """Raise ComponentError if a long-lived child that is not restarted has exited
+        (infrastructure: PostgreSQL, Redis, Temporal, the sandboxes, Envoy)."""
         for stage in self._started:
             for component in stage:
-                reason = component.failure() if component.long_lived else None
+                supervised = self._supervisor is not None and component.restartable
+                reason = component.failure() if component.long_lived and not supervised else None
                 if reason is not None:
                     raise ComponentError(
                         component.name, f"{reason} unexpectedly", component.tail(20), self._log_path(component)
@@ -381,11 +397,40 @@ class Platform:
         component = self._components[name]
         if not isinstance(component, ProcessComponent) or component.process is None:
             raise PlatformError(f"{name} is not a running process")
-        if crash:
-            component.process.send_signal(signal.SIGKILL)
-            component.process.wait_exit(timeout=10)
-        component.stop()
-        self._run_stage([component])
+        with self._restarting:
+            if crash:
+                component.process.send_signal(signal.SIGKILL)
+                component.process.wait_exit(timeout=10)
+            component.stop()
+            self._start_again(component)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one long-running component, as a crash would; the supervisor restarts
+        a service or worker (wait_ready waits for that)."""
+        component = self._components[name]
+        if not isinstance(component, ProcessComponent) or component.process is None:
+            raise PlatformError(f"{name} is not a running process")
+        component.process.send_signal(signal.SIGKILL)
+        component.process.wait_exit(timeout=10)
+
+    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
+        """Until component `name` runs and answers its readiness check."""
+        component = self._components[name]
+        deadline = time.monotonic() + timeout
+        while not (component.failure() is None and component.probe()):
+            if time.monotonic() > deadline:
+                raise self._fail(component, f"not ready again after {timeout:.0f} s")
+            time.sleep(0.05)
+        with self._restarting:  # a restart in progress is finished (and counted)
+            pass
+
+    def _start_again(self, component: Component) -> None:
+        """Start a stopped component of a stage already running; returns once it is ready."""
+        began = time.monotonic()
+        component.start()
+        while not self._ready(component, _DONE, began):
+            self._raise_if_cancelled()
+            time.sleep(0.05)
 
     def service_env(self, name: str) -> dict[str, str]:
         """The environment service `name` runs with (without os.environ)."""
@@ -623,6 +668,74 @@ class Platform:
             self.demo_api_key = str(record["api_key"])
         except (IndexError, ValueError, KeyError, TypeError) as exc:
             raise self._fail(seed, f'did not print {{"merchant_id": ..., "api_key": ...}} on stdout ({exc})') from exc
+
+
+_DONE: Future[None] = Future()
+_DONE.set_result(None)
+
+
+class Supervisor:
+    """Restarts services and workers that exit, with exponential backoff (reset once a
+    component has stayed up a while), and says so; the platform keeps serving meanwhile."""
+
+    POLL_SECONDS = 0.2
+    FIRST_DELAY = 0.5
+    MAX_DELAY = 30.0
+    HEALTHY_AFTER = 60.0
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="payloops-supervisor", daemon=True)
+        self._failures: dict[str, int] = {}
+        self._since: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+
+    def _say(self, line: str) -> None:
+        report = self.platform.config.on_restart
+        if report is not None:
+            report(line)
+        else:
+            print(f"payloops: {line}", file=sys.stderr, flush=True)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.POLL_SECONDS):
+            for component in [c for stage in self.platform._started for c in stage if c.restartable]:
+                if self._stopping.is_set():
+                    return
+                reason = component.failure()
+                if reason is None:
+                    if time.monotonic() - self._since.get(component.name, 0.0) > self.HEALTHY_AFTER:
+                        self._failures.pop(component.name, None)
+                    continue
+                self._restart(component, reason)
+
+    def _restart(self, component: Component, reason: str) -> None:
+        failures = self._failures.get(component.name, 0) + 1
+        self._failures[component.name] = failures
+        delay = min(self.FIRST_DELAY * 2 ** (failures - 1), self.MAX_DELAY)
+        self._say(f"{component.name} {reason}; restarting it in {delay:.1f} s (restart {failures})")
+        if self._stopping.wait(delay):
+            return
+        with self.platform._restarting:
+            if component.failure() is None:  # restarted meanwhile (Platform.restart)
+                return
+            component.stop()
+            try:
+                self.platform._start_again(component)
+            except PlatformError as error:
+                self._say(f"{component.name} did not come back: {error}")
+                return
+            self._since[component.name] = time.monotonic()
+            self.platform.restarts[component.name] = self.platform.restarts.get(component.name, 0) + 1
+        self._say(f"{component.name} is running again")
 
 
 def _required(value: str | None, what: str) -> str:

@@ -78,6 +78,11 @@ def platform(
             "WEBHOOK_RETRY_SCHEDULE": "[0.3, 0.6, 0.9, 1.2]",
             "WEBHOOK_ATTEMPT_TIMEOUT_SECONDS": "3",
             "OUTBOX_POLL_SECONDS": "0.2",
+            # The sweep settles what no client or webhook does, within seconds here.
+            "SWEEP_SECONDS": "1",
+            "STUCK_AFTER_SECONDS": "3",
+            "REQUIRES_ACTION_CHECK_SECONDS": "2",
+            "REQUIRES_ACTION_EXPIRY_SECONDS": "30",
         },
     )
     running = Platform(config)

@@ -13,7 +13,6 @@ from payloops.order.v1 import (
     order_service_pb2,
     order_service_pb2_grpc,
 )
-from payloops.processor.v1 import processor_service_pb2_grpc
 from payloops.router.v1 import router_service_pb2_grpc
 from payloops.webhook.v1 import webhook_internal_service_pb2_grpc
 
@@ -58,12 +57,12 @@ async def start(settings: ServiceSettings) -> None:
         sessions,
         lease=timedelta(seconds=settings.idempotency_lease_seconds),
         retention=timedelta(hours=settings.idempotency_retention_hours),
+        join_seconds=settings.idempotency_join_seconds,
     )
 
     channels = {
         "router": grpc.aio.insecure_channel(settings.router_service_addr),
         "webhook": grpc.aio.insecure_channel(settings.webhook_service_addr),
-        **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
     }
     temporal = await connect(settings.temporal_address, settings.temporal_namespace)
     payments = PaymentCoordinator(
@@ -71,9 +70,6 @@ async def start(settings: ServiceSettings) -> None:
         temporal=temporal,
         task_queue=settings.temporal_task_queue,
         router=router_service_pb2_grpc.RouterServiceStub(channels["router"]),
-        processors={
-            name: processor_service_pb2_grpc.ProcessorServiceStub(channels[name]) for name in settings.processor_addrs
-        },
         wait_seconds=settings.pay_wait_seconds,
         call_timeout=settings.processor_call_timeout_seconds,
         step_timeout=settings.payment_step_timeout_seconds,

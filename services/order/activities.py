@@ -14,18 +14,21 @@ from temporalio.exceptions import ApplicationError
 
 from services.common.errors import reason_of
 from services.common.identity import Caller
-from services.order import repository
+from services.order import repository, settlement
+from services.order.authorizations import AuthorizationStep
 from services.order.domain import OrderStatus
 from services.order.models import OrderRow, TransactionRow
 from services.order.payments import (
     AUTHORIZED,
     CAPTURED,
     FAILED,
+    NO_PAYMENT,
     PENDING,
     PROCESSOR_OUTCOME_UNKNOWN,
     PROCESSOR_UNAVAILABLE,
     REQUIRES_ACTION,
     SETTLED,
+    VOIDED,
     ChargeResult,
     ChargeStep,
     PaymentInput,
@@ -40,12 +43,14 @@ ORDER_STATUS_FOR = {
     CAPTURED: OrderStatus.SUCCEEDED,
     AUTHORIZED: OrderStatus.AUTHORIZED,
     FAILED: OrderStatus.FAILED,
+    VOIDED: OrderStatus.FAILED,
     REQUIRES_ACTION: OrderStatus.REQUIRES_ACTION,
 }
 TRANSACTION_STATUS_FOR = {
     CAPTURED: "SUCCEEDED",
     AUTHORIZED: "SUCCEEDED",
     FAILED: "FAILED",
+    VOIDED: "FAILED",
     REQUIRES_ACTION: "ACTION_REQUIRED",
     PENDING: "PENDING",
 }
@@ -53,20 +58,34 @@ TRANSACTION_STATUS_FOR = {
 
 # The processor service refused the request itself: retrying it cannot help.
 REFUSED = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND)
+# The statuses after which money has moved, or may still move without us (the customer's
+# 3-D Secure step): a payment in one of them is never failed over.
+MONEY_MAY_MOVE = frozenset({CAPTURED, AUTHORIZED, REQUIRES_ACTION})
 
 
 def classify(error: grpc.aio.AioRpcError) -> ApplicationError:
-    """Processor-call failures as the workflow acts on them."""
+    """Processor-call failures in the one outcome taxonomy the workflow acts on:
+
+    - PROCESSOR_UNAVAILABLE: certainly not processed. Only when the processor service says
+      so explicitly (its ErrorInfo reason: it could not connect, or the processor refused
+      with a rate limit); the payment may fail over.
+    - a refusal (INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND): final.
+    - PROCESSOR_OUTCOME_UNKNOWN: everything else, including a bare UNAVAILABLE (the
+      processor service died or dropped the call mid-way) and timeouts. The processor may
+      have acted: the retry asks it first."""
     reason = reason_of(error)
     message = error.details() or reason or error.code().name
-    if error.code() == grpc.StatusCode.UNAVAILABLE:
-        # Refused before anything reached the processor: safe to fail over.
+    if error.code() == grpc.StatusCode.UNAVAILABLE and reason == PROCESSOR_UNAVAILABLE:
         return ApplicationError(message, type=PROCESSOR_UNAVAILABLE, non_retryable=True)
     if error.code() in REFUSED:
         return ApplicationError(message, type=reason or error.code().name, non_retryable=True)
-    # Timeouts and anything unexpected: the processor may have acted. Retried, and
-    # every retry asks the processor what happened first.
     return ApplicationError(message, type=PROCESSOR_OUTCOME_UNKNOWN)
+
+
+def unresolved(result: ChargeResult) -> ApplicationError:
+    return ApplicationError(
+        f"the processor reports the payment {result.status}; asking again", type=PROCESSOR_OUTCOME_UNKNOWN
+    )
 
 
 def to_result(result: processor_pb2.PaymentResult) -> ChargeResult:
@@ -77,6 +96,13 @@ def to_result(result: processor_pb2.PaymentResult) -> ChargeResult:
         failure_code=result.failure_code,
         failure_message=result.failure_message,
         next_action_url=result.next_action_url,
+    )
+
+
+async def lock_order(session: AsyncSession, subject: PaymentInput | AuthorizationStep) -> OrderRow:
+    caller = Caller(merchant_id=subject.merchant_id, mode=subject.mode)
+    return await repository.order_row_or_raise(
+        session=session, caller=caller, order_id=subject.order_id, for_update=True
     )
 
 
@@ -95,6 +121,20 @@ class ProcessorCalls:
         self.sessions = sessions
         self.processors = processors
         self.call_timeout = call_timeout
+
+    async def ask_payment(self, processor: str, merchant_id: str, reference: str, order_id: str) -> ChargeResult:
+        """The processor's view of a payment; any failure to ask is an unknown outcome."""
+        request = processor_service_pb2.GetPaymentRequest(
+            merchant_id=merchant_id, processor_reference=reference, order_id=order_id
+        )
+        try:
+            answer = await self.stub(processor).GetPayment(request, timeout=self.call_timeout)
+        except grpc.aio.AioRpcError as error:
+            raise ApplicationError(
+                f"cannot ask {processor} about the payment: {error.details() or error.code().name}",
+                type=PROCESSOR_OUTCOME_UNKNOWN,
+            ) from None
+        return to_result(answer.result)
 
     def stub(self, processor: str) -> ProcessorStub:
         if processor not in self.processors:
@@ -133,7 +173,8 @@ class PaymentActivities(ProcessorCalls):
 
     @activity.defn(name="prepare_charge")
     async def prepare_charge(self, step: ChargeStep) -> str:
-        """The processor's payment object for this step, created once and recorded."""
+        """The processor's payment object for this step, created once and recorded. It moves
+        no money, so a prepare that cannot be done is failed over whatever went wrong."""
         async with self.sessions.begin() as session:
             txn = await repository.get_or_create_transaction(session=session, values=self.transaction_values(step))
             if txn.processor_reference:
@@ -161,20 +202,17 @@ class PaymentActivities(ProcessorCalls):
             return txn.processor_reference
 
     async def payment_status(self, step: ChargeStep, reference: str) -> ChargeResult:
-        request = processor_service_pb2.GetPaymentRequest(
-            merchant_id=step.payment.merchant_id, processor_reference=reference, order_id=step.payment.order_id
-        )
-        answer = await self.stub(step.candidate.processor).GetPayment(request, timeout=self.call_timeout)
-        return to_result(answer.result)
+        payment = step.payment
+        return await self.ask_payment(step.candidate.processor, payment.merchant_id, reference, payment.order_id)
 
     @activity.defn(name="confirm_charge")
     async def confirm_charge(self, step: ChargeStep, reference: str) -> ChargeResult:
-        """Moves the money once. A retry (the outcome was unknown) asks first."""
+        """Moves the money once. A retry (the outcome was unknown) asks the processor first
+        and confirms again (same idempotency key, same payment object) only if nothing
+        happened (the plug-in confirms only a payment nobody confirmed). A payment the
+        processor still reports in flight is an unknown outcome: it is asked again."""
         if activity.info().attempt > 1:
-            try:
-                known = await self.payment_status(step, reference)
-            except grpc.aio.AioRpcError as error:
-                raise classify(error) from None
+            known = await self.payment_status(step, reference)
             if known.status in SETTLED:
                 return known
         payment = step.payment
@@ -194,31 +232,49 @@ class PaymentActivities(ProcessorCalls):
         try:
             answer = await self.stub(step.candidate.processor).Authorize(request, timeout=self.call_timeout)
         except grpc.aio.AioRpcError as error:
-            failure = classify(error)
-            if failure.type == PROCESSOR_UNAVAILABLE:
-                moved = await self.money_moved(step, reference)
-                if moved is not None:
-                    return moved
-            raise failure from None
-        return to_result(answer.result)
+            raise classify(error) from None
+        result = to_result(answer.result)
+        if result.status not in SETTLED:
+            raise unresolved(result)
+        return result
 
-    async def money_moved(self, step: ChargeStep, reference: str) -> ChargeResult | None:
-        """Before failing over: did the refusing processor charge after all?"""
+    @activity.defn(name="abandon_charge")
+    async def abandon_charge(self, step: ChargeStep, reference: str) -> ChargeResult:
+        """The outcome stayed unknown: settle it before any other processor is tried. Either
+        the processor says money moved (that result), or the payment is cancelled there so
+        that it never can (VOIDED). Retried until one of the two is known."""
+        known = await self.payment_status(step, reference)
+        if known.status in SETTLED or known.status == NO_PAYMENT:
+            return known
+        void = processor_service_pb2.VoidRequest(context=self.context(step, "abandon"), processor_reference=reference)
         try:
-            known = await self.payment_status(step, reference)
-        except grpc.aio.AioRpcError:
-            return None
-        return known if known.status in (CAPTURED, AUTHORIZED, REQUIRES_ACTION) else None
+            answer = await self.stub(step.candidate.processor).Void(void, timeout=self.call_timeout)
+        except grpc.aio.AioRpcError as error:
+            failure = classify(error)
+            raise ApplicationError(str(failure.message), type=PROCESSOR_OUTCOME_UNKNOWN) from None
+        result = to_result(answer.result)
+        if result.status not in SETTLED:
+            raise unresolved(result)
+        return result
 
     @activity.defn(name="record_charge")
     async def record_charge(self, step: ChargeStep, result: ChargeResult) -> str:
         """Records the outcome on the transaction and moves the order; returns its status."""
         async with self.sessions.begin() as session:
-            order = await self.lock_order(session, step.payment)
+            order = await lock_order(session, step.payment)
             txn = await repository.get_or_create_transaction(session=session, values=self.transaction_values(step))
-            txn.status = TRANSACTION_STATUS_FOR.get(result.status, "FAILED")
+            if settlement.is_late_capture(order, txn, result.status):
+                # Refunded by an automatic refund, whose workflow the sweep starts.
+                txn.processor_reference = result.processor_reference or txn.processor_reference
+                await settlement.record_late_capture(session, order, txn, result.amount_captured)
+                return order.status
+            repository.advance_transaction(
+                txn,
+                TRANSACTION_STATUS_FOR.get(result.status, "FAILED"),
+                failure_code=result.failure_code,
+                failure_message=result.failure_message,
+            )
             txn.processor_reference = result.processor_reference or txn.processor_reference
-            txn.failure_code, txn.failure_message = result.failure_code, result.failure_message[:1000]
             target = ORDER_STATUS_FOR.get(result.status)
             if target is not None and self.current(order, step.payment) and order.status != target.value:
                 repository.record_payment(
@@ -238,23 +294,16 @@ class PaymentActivities(ProcessorCalls):
             txn: TransactionRow = await repository.get_or_create_transaction(
                 session=session, values=self.transaction_values(step)
             )
-            txn.status, txn.failure_code, txn.failure_message = "FAILED", code, message[:1000]
+            repository.advance_transaction(txn, "FAILED", failure_code=code, failure_message=message)
 
     @activity.defn(name="fail_payment")
     async def fail_payment(self, payment: PaymentInput, code: str, message: str) -> str:
         async with self.sessions.begin() as session:
-            order = await self.lock_order(session, payment)
+            order = await lock_order(session, payment)
             if self.current(order, payment) and order.status == OrderStatus.PROCESSING.value:
                 repository.move(order, OrderStatus.FAILED)
                 order.failure_code, order.failure_message = code, message[:1000]
             return order.status
-
-    @staticmethod
-    async def lock_order(session: AsyncSession, payment: PaymentInput) -> OrderRow:
-        caller = Caller(merchant_id=payment.merchant_id, mode=payment.mode)
-        return await repository.order_row_or_raise(
-            session=session, caller=caller, order_id=payment.order_id, for_update=True
-        )
 
     @staticmethod
     def current(order: OrderRow, payment: PaymentInput) -> bool:

@@ -7,14 +7,27 @@ class Settings(ServiceSettings):
     """Order service and payment worker configuration (environment variables of the same names)."""
 
     max_amount: int = Field(default=99_999_999, ge=1, le=2**31 - 1)
-    idempotency_lease_seconds: float = Field(default=300, gt=0)
+    # A running request renews its key's lease; a key whose lease ran out (its process
+    # died) is taken over by the next request with the same key and body.
+    idempotency_lease_seconds: float = Field(default=15, gt=0)
     idempotency_retention_hours: float = Field(default=48, ge=24)
+    # How long a request waits for the running request with the same Idempotency-Key to
+    # answer before it is told 409 IDEMPOTENCY_KEY_IN_USE.
+    idempotency_join_seconds: float = Field(default=10, ge=0, le=25)
     # How long POST /pay waits for a final or action-required state before answering PROCESSING.
     pay_wait_seconds: float = Field(default=10, gt=0, le=25)
     processor_call_timeout_seconds: float = Field(default=20, gt=0)
     payment_step_timeout_seconds: float = Field(default=30, gt=0)
     # How often a PENDING refund is checked at the processor when no webhook settles it.
     refund_poll_seconds: float = Field(default=60, gt=0)
+
+    # The sweep (sweep.py): how often it runs; when a PENDING refund or capture/void, or a
+    # PROCESSING order, counts as stuck; when a REQUIRES_ACTION order is asked about at its
+    # processor, and when it expires (voided).
+    sweep_seconds: float = Field(default=15, gt=0)
+    stuck_after_seconds: float = Field(default=30, gt=0)
+    requires_action_check_seconds: float = Field(default=60, gt=0)
+    requires_action_expiry_seconds: float = Field(default=86_400, gt=0)
 
     # The outbox relay (relay.py): how often it looks for new events when idle, and how
     # long one PublishEvent call may take.

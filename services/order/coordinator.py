@@ -1,33 +1,33 @@
 """Pay, capture and cancel: the order service's side of a payment. Paying starts (or
 joins) the PaymentWorkflow of the order's current attempt and waits for it a while;
-capture and void call the processor directly, under the order's row lock."""
+capture and void record their step under the order's row lock, then start (or join) its
+AuthorizationWorkflow, which calls the processor outside any lock, and wait a while."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import grpc
-from payloops.processor.v1 import processor_pb2, processor_service_pb2
 from payloops.router.v1 import router_service_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.service import RPCError, RPCStatusCode
 
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, relay, require
 from services.common.identity import Caller
 from services.common.temporal import start_once
-from services.order import repository
+from services.order import repository, settlement
+from services.order.authorizations import AuthorizationStep, StepKind
 from services.order.domain import CaptureMethod, Order, OrderStatus
+from services.order.idempotency import request_key
 from services.order.models import OrderRow
-from services.order.payments import Candidate, PaymentInput, payment_workflow_id
-from services.order.workflows import PaymentWorkflow
+from services.order.payments import Candidate, PaymentInput
+from services.order.workflows import AuthorizationWorkflow, PaymentWorkflow, StepOutcome
 
 if TYPE_CHECKING:  # the async stub types exist in the type stubs only
-    from payloops.processor.v1.processor_service_pb2_grpc import ProcessorServiceAsyncStub
     from payloops.router.v1.router_service_pb2_grpc import RouterServiceAsyncStub
 
 log = logging.getLogger("payloops.order.payments")
@@ -65,7 +65,6 @@ class PaymentCoordinator:
         temporal: Client,
         task_queue: str,
         router: RouterServiceAsyncStub,
-        processors: Mapping[str, ProcessorServiceAsyncStub],
         wait_seconds: float,
         call_timeout: float,
         step_timeout: float,
@@ -74,23 +73,23 @@ class PaymentCoordinator:
         self.temporal = temporal
         self.task_queue = task_queue
         self.router = router
-        self.processors = processors
         self.wait_seconds = wait_seconds
         self.call_timeout = call_timeout
         self.step_timeout = step_timeout
 
     async def pay(self, who: Caller, order_id: str, method: PaymentMethod, return_url: str) -> Order:
+        key = request_key()
         async with self.sessions() as session:
-            order = await repository.get_order_or_raise(session=session, caller=who, order_id=order_id)
-        if order.status is OrderStatus.PROCESSING:
+            row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id)
+            order, joined = repository.to_domain(row), bool(key) and row.payment_idempotency_key == key
+        if joined or order.status is OrderStatus.PROCESSING:
+            # The attempt this request's key started (a retry after a crash), or one running.
             return await self.await_payment(who, order_id)
         self.check_payable(order.status.value)
         candidates = await self.route(who, order, method)
         async with self.sessions.begin() as session:
             row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id, for_update=True)
-            if row.status == OrderStatus.PROCESSING.value:  # a concurrent pay won the race
-                payment = None
-            else:
+            if row.status != OrderStatus.PROCESSING.value:  # else a concurrent pay won the race
                 self.check_payable(row.status)
                 repository.move(row, OrderStatus.PROCESSING)
                 row.attempt += 1
@@ -100,9 +99,8 @@ class PaymentCoordinator:
                     return_url,
                 )
                 row.failure_code = row.failure_message = row.next_action_type = row.next_action_url = ""
-                payment = payment_input(row, candidates, self.step_timeout)
-        if payment is not None:
-            await self.start(payment)
+                row.payment_idempotency_key = key or None
+                row.payment_candidates = [dataclasses.asdict(c) for c in candidates]
         return await self.await_payment(who, order_id)
 
     @staticmethod
@@ -140,38 +138,20 @@ class PaymentCoordinator:
         """The order once its payment settles, or as it is after the wait."""
         async with self.sessions() as session:
             row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id)
-            attempt, status = row.attempt, row.status
-            recovery = payment_input(row, [], self.step_timeout) if status == OrderStatus.PROCESSING.value else None
-        if recovery is not None:
-            handle = self.temporal.get_workflow_handle(payment_workflow_id(order_id, attempt))
+            payment = payment_input(row, self.step_timeout) if row.status == OrderStatus.PROCESSING.value else None
+        if payment is not None:
+            # Joins the attempt's workflow; starts it if a crash came between the order's
+            # move to PROCESSING and the start (the sweep would start it too).
+            await self.start(payment)
+            handle = self.temporal.get_workflow_handle(payment.workflow_id)
             try:
                 await asyncio.wait_for(handle.result(), timeout=self.wait_seconds)
             except TimeoutError:
                 pass
             except WorkflowFailureError:
-                log.exception("payment workflow failed", extra={"order_id": order_id, "attempt": attempt})
-            except RPCError as error:
-                if error.status != RPCStatusCode.NOT_FOUND:
-                    raise
-                # The order moved to PROCESSING but its workflow never started (a crash
-                # in between): start it now, routed afresh.
-                await self.resume(who, recovery)
+                log.exception("payment workflow failed", extra={"order_id": order_id, "attempt": payment.attempt})
         async with self.sessions() as session:
             return await repository.get_order_or_raise(session=session, caller=who, order_id=order_id)
-
-    async def resume(self, who: Caller, stranded: PaymentInput) -> None:
-        async with self.sessions() as session:
-            order = await repository.get_order_or_raise(session=session, caller=who, order_id=stranded.order_id)
-        candidates = await self.route(
-            who, order, PaymentMethod(stranded.payment_method_type, stranded.payment_method_token)
-        )
-        payment = PaymentInput(**{**stranded.__dict__, "candidates": candidates})
-        await self.start(payment)
-        handle = self.temporal.get_workflow_handle(payment.workflow_id)
-        try:
-            await asyncio.wait_for(handle.result(), timeout=self.wait_seconds)
-        except (TimeoutError, WorkflowFailureError):
-            pass
 
     async def capture(self, who: Caller, order_id: str, amount: int | None) -> Order:
         async with self.sessions.begin() as session:
@@ -187,79 +167,62 @@ class PaymentCoordinator:
                     reason="AMOUNT_INVALID",
                     violations=[FieldViolation("amount", f"must be between 1 and {row.amount}")],
                 )
-            result = await self.processor_step(session, row, "CAPTURE", amount)
-            if result.status != processor_pb2.PaymentResult.CAPTURED:
-                raise FailedPrecondition(
-                    message=f"the processor refused the capture: {result.failure_message or result.failure_code}",
-                    reason="CAPTURE_FAILED",
-                    metadata={"failure_code": result.failure_code},
-                )
-            repository.move(row, OrderStatus.SUCCEEDED)
-            row.amount_captured = result.amount_captured or amount
+            step = await settlement.begin_step(session, row, StepKind.CAPTURE, amount)
+        outcome = await self.run_step(step)
+        if outcome is not None and outcome.refusal:
+            raise FailedPrecondition(
+                message=f"the processor refused the capture ({outcome.refusal})",
+                reason="CAPTURE_FAILED",
+                metadata={"failure_code": outcome.refusal},
+            )
         return await self.reload(who, order_id)
 
     async def cancel(self, who: Caller, order_id: str) -> Order:
+        """An unpaid order is cancelled at once. One whose payment can still complete (an
+        authorization, or a payment waiting for 3-D Secure) is voided at the processor
+        first; if the processor reports it captured meanwhile, the payment stands and the
+        cancel is refused (refund it instead)."""
         async with self.sessions.begin() as session:
             row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id, for_update=True)
-            if row.status == OrderStatus.AUTHORIZED.value:
-                result = await self.processor_step(session, row, "VOID", row.amount)
-                if result.status != processor_pb2.PaymentResult.VOIDED:
-                    raise FailedPrecondition(
-                        message=f"the processor refused the void: {result.failure_message or result.failure_code}",
-                        reason="VOID_FAILED",
-                    )
-            repository.move(row, OrderStatus.CANCELLED, reason="ORDER_NOT_CANCELLABLE")
+            if row.status in settlement.ACTIONABLE[StepKind.VOID.value]:
+                step = await settlement.begin_step(session, row, StepKind.VOID, row.amount)
+            else:
+                repository.move(row, OrderStatus.CANCELLED, reason="ORDER_NOT_CANCELLABLE")
+                step = None
+        if step is not None:
+            outcome = await self.run_step(step)
+            if outcome is not None and outcome.refusal:
+                raise FailedPrecondition(
+                    message=f"the processor refused the void ({outcome.refusal})", reason="VOID_FAILED"
+                )
+            if outcome is not None and outcome.order_status != OrderStatus.CANCELLED.value:
+                raise FailedPrecondition(
+                    message=f"the payment completed before it could be cancelled (the order is {outcome.order_status})",
+                    reason="ORDER_NOT_CANCELLABLE",
+                    metadata={"status": outcome.order_status},
+                )
         return await self.reload(who, order_id)
 
-    async def processor_step(
-        self, session: AsyncSession, row: OrderRow, kind: str, amount: int
-    ) -> processor_pb2.PaymentResult:
-        """Capture or void the order's authorization, recorded as a transaction."""
-        authorization = await repository.find_transaction(
-            session=session, order_id=row.id, attempt=row.attempt, type_="AUTHORIZE", status="SUCCEEDED"
+    async def run_step(self, step: AuthorizationStep) -> StepOutcome | None:
+        """Starts (or joins) a capture's or void's workflow and waits for it a while; None
+        if it is still running (it finishes on its own)."""
+        step = dataclasses.replace(step, step_timeout_seconds=self.step_timeout)
+        await start_once(
+            self.temporal, AuthorizationWorkflow.run, step, workflow_id=step.workflow_id, task_queue=self.task_queue
         )
-        if authorization is None:
-            raise FailedPrecondition(message="the order has no authorization to act on", reason="ORDER_NOT_AUTHORIZED")
-        key = f"{row.id}-a{row.attempt}-{kind.lower()}"
-        txn = await repository.get_or_create_transaction(
-            session=session,
-            values={
-                "order_id": row.id,
-                "merchant_id": row.merchant_id,
-                "attempt": row.attempt,
-                "type": kind,
-                "status": "PENDING",
-                "processor": authorization.processor,
-                "processor_reference": authorization.processor_reference,
-                "amount": amount,
-                "currency": row.currency,
-                "idempotency_key": key,
-            },
-        )
-        context = processor_service_pb2.CallContext(merchant_id=row.merchant_id, idempotency_key=key)
-        stub = self.processors[authorization.processor]
+        handle = self.temporal.get_workflow_handle(step.workflow_id, result_type=StepOutcome)
         try:
-            if kind == "CAPTURE":
-                request = processor_service_pb2.CaptureRequest(
-                    context=context, processor_reference=txn.processor_reference, amount=amount, currency=row.currency
-                )
-                result = (await stub.Capture(request, timeout=self.call_timeout)).result
-            else:
-                void = processor_service_pb2.VoidRequest(context=context, processor_reference=txn.processor_reference)
-                result = (await stub.Void(void, timeout=self.call_timeout)).result
-        except grpc.aio.AioRpcError as error:
-            raise relay(error) from None
-        succeeded = result.status in (processor_pb2.PaymentResult.CAPTURED, processor_pb2.PaymentResult.VOIDED)
-        txn.status = "SUCCEEDED" if succeeded else "FAILED"
-        txn.failure_code, txn.failure_message = result.failure_code, result.failure_message[:1000]
-        return result
+            return await asyncio.wait_for(handle.result(), timeout=self.wait_seconds)
+        except TimeoutError:
+            return None
 
     async def reload(self, who: Caller, order_id: str) -> Order:
         async with self.sessions() as session:
             return await repository.get_order_or_raise(session=session, caller=who, order_id=order_id)
 
 
-def payment_input(row: OrderRow, candidates: list[Candidate], step_timeout: float) -> PaymentInput:
+def payment_input(row: OrderRow, step_timeout: float) -> PaymentInput:
+    """The workflow input of the order's current attempt, from what the order recorded."""
     return PaymentInput(
         order_id=row.id,
         merchant_id=row.merchant_id,
@@ -270,7 +233,7 @@ def payment_input(row: OrderRow, candidates: list[Candidate], step_timeout: floa
         capture=row.capture_method == CaptureMethod.AUTOMATIC.value,
         payment_method_type=row.payment_method_type,
         payment_method_token=row.payment_method_token,
-        candidates=candidates,
+        candidates=[Candidate(**c) for c in row.payment_candidates],
         return_url=row.return_url,
         customer_email=row.customer_email,
         description=row.description,

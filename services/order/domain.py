@@ -51,6 +51,29 @@ def check_transition(current: OrderStatus, target: OrderStatus, *, reason: str =
         )
 
 
+class TransactionStatus(StrEnum):
+    PENDING = "PENDING"
+    ACTION_REQUIRED = "ACTION_REQUIRED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+T = TransactionStatus
+# A transaction only moves forward. The one way out of FAILED is the processor's own word
+# that the attempt captured after all (a late capture: our books follow the processor's,
+# and the order's rules then refund it).
+TRANSACTION_TRANSITIONS: dict[TransactionStatus, frozenset[TransactionStatus]] = {
+    T.PENDING: frozenset({T.ACTION_REQUIRED, T.SUCCEEDED, T.FAILED}),
+    T.ACTION_REQUIRED: frozenset({T.SUCCEEDED, T.FAILED}),
+    T.FAILED: frozenset({T.SUCCEEDED}),
+    T.SUCCEEDED: frozenset(),
+}
+
+
+def transaction_may_move(current: str, target: str) -> bool:
+    return target == current or TransactionStatus(target) in TRANSACTION_TRANSITIONS[TransactionStatus(current)]
+
+
 @dataclass(frozen=True)
 class NewOrder:
     amount: int

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from payloops.processor.v1 import processor_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.order import repository
+from services.order import repository, settlement
+from services.order.authorizations import StepKind
 from services.order.domain import OrderStatus
+from services.order.models import OrderRow, TransactionRow
+from services.order.payments import CAPTURED, ChargeResult
 from services.order.refunds import RefundOutcome
 
 PaymentStatus = processor_pb2.PaymentResult.Status
@@ -31,15 +34,25 @@ class Applied:
     applied: bool
     order_id: str = ""
     refund_id: str = ""
+    # False for a refund this event created (an automatic one): its workflow must be started.
+    refund_started: bool = True
 
 
-def same_object(recorded: str, reported: str) -> bool:
-    """Whether an event's reference names the payment we recorded. A processor may report a
-    different kind of object than the one recorded (Razorpay: payment `pay_…` for order
-    `order_…`); then the attempt and processor are what tie them."""
-    if not recorded or recorded.split("_", 1)[0] != reported.split("_", 1)[0]:
-        return True
-    return recorded == reported
+def event_charge(charges: list[TransactionRow], result: processor_pb2.PaymentResult) -> TransactionRow | None:
+    """The charge an event is about, matched strictly: the same processor object (the
+    payment, or the object it belongs to), the same amount and currency. An event that
+    matches none is recorded by the webhook service and applied to nothing."""
+    names = {result.processor_reference, result.parent_reference} - {""}
+    return next(
+        (
+            c
+            for c in charges
+            if c.processor_reference in names
+            and c.amount == result.amount
+            and (not result.currency or c.currency == result.currency)
+        ),
+        None,
+    )
 
 
 async def apply_payment(
@@ -49,11 +62,22 @@ async def apply_payment(
     if outcome is None or not event.order_id:
         return Applied(False, event.order_id)
     order = await repository.order_row_of_merchant(session=session, merchant_id=merchant_id, order_id=event.order_id)
-    if order is None or order.status not in OPEN_ORDER:
+    if order is None:
         return Applied(False, event.order_id)
-    charge = await repository.current_charge(session=session, order=order, processor=processor)
     result = event.payment
-    if charge is None or not same_object(charge.processor_reference, result.processor_reference):
+    charges = await repository.charges_at(session=session, order=order, processor=processor)
+    if order.status in OPEN_ORDER:
+        charges = [c for c in charges if c.attempt == order.attempt]
+    charge = event_charge(charges, result)
+    if charge is None:
+        return Applied(False, order.id)
+    status = PaymentStatus.Name(result.status)
+    if settlement.is_late_capture(order, charge, status):
+        refund = await settlement.record_late_capture(session, order, charge, result.amount_captured)
+        return Applied(refund is not None, order.id, refund.id if refund else "", refund_started=False)
+    if order.status == OrderStatus.AUTHORIZED.value and status == CAPTURED:
+        return Applied(await capture_reported(session, order, processor, result), order.id)
+    if order.status not in OPEN_ORDER or charge.attempt != order.attempt:
         return Applied(False, order.id)
     target, charge_status = outcome
     repository.record_payment(
@@ -65,10 +89,26 @@ async def apply_payment(
         failure_message=result.failure_message,
         next_action_url="",
     )
-    charge.status = charge_status
+    repository.advance_transaction(
+        charge, charge_status, failure_code=result.failure_code, failure_message=result.failure_message
+    )
     charge.processor_reference = charge.processor_reference or result.processor_reference
-    charge.failure_code, charge.failure_message = result.failure_code, result.failure_message[:1000]
     return Applied(True, order.id)
+
+
+async def capture_reported(
+    session: AsyncSession, order: OrderRow, processor: str, result: processor_pb2.PaymentResult
+) -> bool:
+    """An authorized order the processor reports captured: the capture in progress settles
+    (or, captured outside PayLoops, the order records it)."""
+    step = await settlement.running_step(session, order, StepKind.CAPTURE)
+    captured = ChargeResult(status=CAPTURED, amount_captured=result.amount_captured)
+    if step is not None:
+        await settlement.settle_step(session, order, step, captured)
+    else:
+        repository.move(order, OrderStatus.SUCCEEDED)
+        order.amount_captured = result.amount_captured or order.amount
+    return order.status == OrderStatus.SUCCEEDED.value
 
 
 async def apply_refund(

@@ -1,16 +1,27 @@
-"""Idempotency-Key for the merchant API's POSTs, stored durably per merchant.
+"""Idempotency-Key for the merchant API's POSTs, stored durably per merchant, and bound to
+the operation rather than to the connection.
 
 The first request with a key runs once and its answer (message or error status) is
 stored; a later request with the same key and the same body gets the stored answer;
-the same key with another body is 409 IDEMPOTENCY_KEY_REUSED; a request arriving while
-the first is still running is 409 IDEMPOTENCY_KEY_IN_USE. Transient failures
-(INTERNAL, UNAVAILABLE, ...) are not stored, so the client's retry runs again; a key
-whose first request died mid-way is taken over after `lease`."""
+the same key with another body is 409 IDEMPOTENCY_KEY_REUSED. A request arriving while
+the first is still running waits a while for its answer, then is 409
+IDEMPOTENCY_KEY_IN_USE.
+
+The handler runs in a task of its own: a client that disconnects or times out cancels
+its wait, never the operation, whose answer is stored when it ends. When the handler
+itself cannot finish (a transient failure, or this process dies and the key's lease
+runs out) the key is not released: the next request with the same key and body takes
+it over and runs the handler again, and the handlers bind what they start to the key
+(`request_key()`), so that second run joins the first's order, payment or refund."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
+import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +40,16 @@ HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 TRANSIENT = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNKNOWN}
 Handler = Callable[[Any, Context], Awaitable[Any]]
+RUNNING, DONE, INTERRUPTED = "running", "done", "interrupted"
+JOIN_POLL_SECONDS = 0.05
+
+log = logging.getLogger("payloops.order.idempotency")
+_request_key: ContextVar[str] = ContextVar("idempotency_key", default="")
+
+
+def request_key() -> str:
+    """The Idempotency-Key of the request being handled ("" without one)."""
+    return _request_key.get()
 
 
 def matching(scope: dict[str, str]) -> list[Any]:
@@ -40,10 +61,18 @@ def fingerprint(method: str, request: Any) -> str:
 
 
 class IdempotencyStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], lease: timedelta, retention: timedelta) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        lease: timedelta,
+        retention: timedelta,
+        join_seconds: float = 10.0,
+    ) -> None:
         self.sessions = sessions
         self.lease = lease
         self.retention = retention
+        self.join_seconds = join_seconds
+        self._operations: set[asyncio.Task[Any]] = set()
 
     async def run(self, method: str, handler: Handler, request: Any, context: Context) -> Any:
         """Run `handler` at most once per (merchant, mode, key); bytes are a stored answer."""
@@ -59,19 +88,53 @@ class IdempotencyStore:
         who = caller(context)
         scope = {"merchant_id": who.merchant_id, "mode": who.mode, "key": key}
         digest = fingerprint(method, request)
-        stored = await self._claim(scope, digest)
-        if stored is not None:
-            return await self._replay(stored, digest, context)
+        deadline = time.monotonic() + self.join_seconds
+        while (stored := await self._claim(scope, digest)) is not None:
+            if stored.state != RUNNING or stored.request_hash != digest or time.monotonic() >= deadline:
+                return await self._replay(stored, digest, context)
+            await asyncio.sleep(JOIN_POLL_SECONDS)
+        operation = asyncio.create_task(self._operate(scope, key, handler, request, context))
+        self._operations.add(operation)
+        operation.add_done_callback(self._settled)
+        return await asyncio.shield(operation)
+
+    def _settled(self, operation: asyncio.Task[Any]) -> None:
+        self._operations.discard(operation)
+        if not operation.cancelled():
+            operation.exception()  # retrieved: an answer nobody waited for is not an error
+
+    async def _operate(self, scope: dict[str, str], key: str, handler: Handler, request: Any, context: Context) -> Any:
+        """The handler, to its end whatever happens to the caller; then its answer is stored.
+        While it runs its lease is renewed, so only a dead process loses the key."""
+        _request_key.set(key)
+        renewing = asyncio.create_task(self._renew(scope))
         try:
             response = await handler(request, context)
         except PayLoopsError as error:
-            await self._finish(scope, error.code, error.to_status().SerializeToString())
+            if error.code in TRANSIENT:
+                await self._interrupt(scope)
+            else:
+                await self._finish(scope, error.code, error.to_status().SerializeToString())
             raise
         except BaseException:
-            await self._release(scope)
+            await self._interrupt(scope)
             raise
+        finally:
+            renewing.cancel()
         await self._finish(scope, grpc.StatusCode.OK, response.SerializeToString())
         return response
+
+    async def _renew(self, scope: dict[str, str]) -> None:
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with self.sessions.begin() as session:
+                    await session.execute(
+                        update(IdempotencyKeyRow).filter_by(**scope, state=RUNNING).values(updated_at=func.now())
+                    )
+            except Exception:  # a missed renewal only shortens the lease
+                log.warning("idempotency lease not renewed", exc_info=True)
 
     async def _claim(self, scope: dict[str, str], digest: str) -> IdempotencyKeyRow | None:
         """None when this request now owns the key; else the existing row."""
@@ -88,8 +151,11 @@ class IdempotencyStore:
             row, lease_expired = (
                 await session.execute(select(IdempotencyKeyRow, stale).where(*matching(scope)).with_for_update())
             ).one()
-            if row.state == "running" and lease_expired and row.request_hash == digest:
-                await session.execute(update(IdempotencyKeyRow).filter_by(**scope).values(updated_at=func.now()))
+            abandoned = row.state == INTERRUPTED or (row.state == RUNNING and lease_expired)
+            if abandoned and row.request_hash == digest:
+                await session.execute(
+                    update(IdempotencyKeyRow).filter_by(**scope).values(state=RUNNING, updated_at=func.now())
+                )
                 return None
             session.expunge(row)
             return row
@@ -99,7 +165,7 @@ class IdempotencyStore:
             raise Conflict(
                 message="this Idempotency-Key was used with a different request", reason="IDEMPOTENCY_KEY_REUSED"
             )
-        if row.state == "running":
+        if row.state != DONE:
             raise Conflict(
                 message="a request with this Idempotency-Key is still running; retry later",
                 reason="IDEMPOTENCY_KEY_IN_USE",
@@ -109,19 +175,19 @@ class IdempotencyStore:
         return row.response
 
     async def _finish(self, scope: dict[str, str], code: grpc.StatusCode, payload: bytes) -> None:
-        if code in TRANSIENT:
-            await self._release(scope)
-            return
         async with self.sessions.begin() as session:
             await session.execute(
                 update(IdempotencyKeyRow)
                 .filter_by(**scope)
-                .values(state="done", status_code=code.value[0], response=payload, updated_at=func.now())
+                .values(state=DONE, status_code=code.value[0], response=payload, updated_at=func.now())
             )
 
-    async def _release(self, scope: dict[str, str]) -> None:
+    async def _interrupt(self, scope: dict[str, str]) -> None:
+        """The operation did not finish: the next request with the same body takes it over."""
         async with self.sessions.begin() as session:
-            await session.execute(delete(IdempotencyKeyRow).filter_by(**scope))
+            await session.execute(
+                update(IdempotencyKeyRow).filter_by(**scope).values(state=INTERRUPTED, updated_at=func.now())
+            )
 
     async def purge_expired(self) -> int:
         async with self.sessions.begin() as session:

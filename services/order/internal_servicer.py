@@ -32,6 +32,8 @@ class OrderInternalServicer(order_internal_service_pb2_grpc.OrderInternalService
             ]
         )
         done = await apply_event(self.sessions, request.merchant_id, request.processor, request.event)
-        if done.applied and done.refund_id:
+        if done.applied and done.refund_id and not done.refund_started:
+            await self.refunds.start_stored(request.merchant_id, done.refund_id)
+        elif done.applied and done.refund_id:
             await self.refunds.nudge(done.refund_id)
         return pb.ApplyProcessorEventResponse(applied=done.applied, order_id=done.order_id, refund_id=done.refund_id)

@@ -41,6 +41,11 @@ class OrderRow(Base):
     payment_method_type: Mapped[str] = mapped_column(String(32), default="")
     payment_method_token: Mapped[str] = mapped_column(String(255), default="")
     return_url: Mapped[str] = mapped_column(String(2048), default="")
+    # The Idempotency-Key the order was created with, and the one of its latest payment attempt.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    payment_idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # The routing decision of the current attempt: [{"processor", "reason", "rule_id"}].
+    payment_candidates: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -101,6 +106,8 @@ class RefundRow(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     failure_code: Mapped[str] = mapped_column(String(128), default="")
     failure_message: Mapped[str] = mapped_column(String(1000), default="")
+    # The Idempotency-Key of the request that asked for it (none for an automatic refund).
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

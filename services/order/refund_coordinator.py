@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 from services.common.identity import Caller
 from services.common.temporal import start_once
 from services.order import repository
+from services.order.idempotency import request_key
 from services.order.models import RefundRow
 from services.order.refunds import RefundInput, RefundStatus, refund_workflow_id, validate_request
 from services.order.workflows import RefundWorkflow
@@ -42,7 +43,12 @@ class RefundCoordinator:
         validate_request(amount, reason)
         async with self.sessions.begin() as session:
             row = await repository.reserve_refund(
-                session=session, caller=who, order_id=order_id, amount=amount, reason=reason
+                session=session,
+                caller=who,
+                order_id=order_id,
+                amount=amount,
+                reason=reason,
+                idempotency_key=request_key(),
             )
         await self.start(row)
         return await self.await_outcome(who, row.id)
@@ -87,6 +93,13 @@ class RefundCoordinator:
             log.exception("refund workflow failed", extra={"refund_id": refund_id})
         async with self.sessions() as session:
             return await repository.refund_row_or_raise(session=session, caller=who, refund_id=refund_id)
+
+    async def start_stored(self, merchant_id: str, refund_id: str) -> None:
+        """Starts the workflow of a refund recorded without one (an automatic refund)."""
+        async with self.sessions() as session:
+            row = await repository.find_refund(session=session, merchant_id=merchant_id, refund_id=refund_id)
+        if row is not None and row.status == RefundStatus.PENDING.value:
+            await self.start(row)
 
     async def nudge(self, refund_id: str) -> None:
         """Wakes a refund's workflow after a processor event; best effort (it also polls)."""

@@ -4,6 +4,7 @@ another merchant's id behaves exactly like an id that does not exist."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
@@ -14,9 +15,17 @@ from services.common.identity import Caller
 from services.common.ids import new_id
 from services.order import outbox
 from services.order.convert import order_json, refund_json
-from services.order.domain import CaptureMethod, NewOrder, Order, OrderStatus, check_transition
+from services.order.domain import (
+    CaptureMethod,
+    NewOrder,
+    Order,
+    OrderStatus,
+    check_transition,
+    transaction_may_move,
+)
 from services.order.models import OrderRow, RefundRow, TransactionRow
 from services.order.refunds import (
+    REFUNDABLE,
     RefundOutcome,
     RefundStatus,
     check_refundable,
@@ -59,7 +68,14 @@ def to_domain(row: OrderRow) -> Order:
     )
 
 
-async def create_order(*, session: AsyncSession, caller: Caller, order: NewOrder) -> Order:
+async def create_order(*, session: AsyncSession, caller: Caller, order: NewOrder, idempotency_key: str = "") -> Order:
+    """A new order; with an Idempotency-Key, the order that key created if there is one."""
+    if idempotency_key:
+        existing = await session.scalar(
+            select(OrderRow).where(*owned_by(OrderRow, caller), OrderRow.idempotency_key == idempotency_key)
+        )
+        if existing is not None:
+            return to_domain(existing)
     row = OrderRow(
         id=new_id("ord"),
         merchant_id=caller.merchant_id,
@@ -71,11 +87,16 @@ async def create_order(*, session: AsyncSession, caller: Caller, order: NewOrder
         customer_email=order.customer_email,
         description=order.description,
         metadata_=order.metadata,
+        idempotency_key=idempotency_key or None,
     )
     session.add(row)
     await session.flush()
     await session.refresh(row)
     return to_domain(row)
+
+
+def owned_by(table: type[OrderRow] | type[RefundRow], caller: Caller) -> tuple[Any, Any]:
+    return table.merchant_id == caller.merchant_id, table.mode == caller.mode
 
 
 async def get_order_or_raise(*, session: AsyncSession, caller: Caller, order_id: str) -> Order:
@@ -155,6 +176,17 @@ async def list_orders(
     return [to_domain(row) for row in await session.scalars(query)]
 
 
+def advance_transaction(row: TransactionRow, status: str, *, failure_code: str = "", failure_message: str = "") -> bool:
+    """The one place a transaction changes status: forward only (a stale or repeated
+    report changes nothing). Returns whether it moved."""
+    if row.status == status or not transaction_may_move(row.status, status):
+        return False
+    row.status = status
+    row.failure_code, row.failure_message = failure_code, failure_message[:1000]
+    row.updated_at = func.now()
+    return True
+
+
 async def get_or_create_transaction(*, session: AsyncSession, values: dict[str, object]) -> TransactionRow:
     """The transaction with values["idempotency_key"], created PENDING if new (retry-safe)."""
     await session.execute(
@@ -222,11 +254,22 @@ async def find_payment(*, session: AsyncSession, order: OrderRow) -> Transaction
 
 
 async def reserve_refund(
-    *, session: AsyncSession, caller: Caller, order_id: str, amount: int | None, reason: str
+    *, session: AsyncSession, caller: Caller, order_id: str, amount: int | None, reason: str, idempotency_key: str = ""
 ) -> RefundRow:
     """A PENDING refund holding its amount against the order, decided under the order's row
-    lock so concurrent refunds can never reserve more than was captured."""
+    lock so concurrent refunds can never reserve more than was captured. With an
+    Idempotency-Key, the refund that key already asked for if there is one."""
     order = await order_row_or_raise(session=session, caller=caller, order_id=order_id, for_update=True)
+    if idempotency_key:
+        existing = await session.scalar(
+            select(RefundRow).where(
+                *owned_by(RefundRow, caller),
+                RefundRow.idempotency_key == idempotency_key,
+                RefundRow.order_id == order.id,
+            )
+        )
+        if existing is not None:
+            return existing
     check_refundable(order.status)
     reserved = await session.scalar(
         select(func.coalesce(func.sum(RefundRow.amount), 0)).where(
@@ -237,17 +280,33 @@ async def reserve_refund(
     payment = await find_payment(session=session, order=order)
     if payment is None:
         raise FailedPrecondition(message="the order has no captured payment to refund", reason="ORDER_NOT_REFUNDABLE")
+    return await add_refund(
+        session=session, order=order, charge=payment, amount=amount, reason=reason, idempotency_key=idempotency_key
+    )
+
+
+async def add_refund(
+    *,
+    session: AsyncSession,
+    order: OrderRow,
+    charge: TransactionRow,
+    amount: int,
+    reason: str,
+    idempotency_key: str = "",
+) -> RefundRow:
+    """A PENDING refund of `amount` of `charge`, with its REFUND transaction."""
     refund = RefundRow(
         id=new_id("ref"),
         order_id=order.id,
         merchant_id=order.merchant_id,
         mode=order.mode,
         amount=amount,
-        currency=order.currency,
+        currency=charge.currency,
         status=RefundStatus.PENDING.value,
-        processor=payment.processor,
-        payment_reference=payment.processor_reference,
+        processor=charge.processor,
+        payment_reference=charge.processor_reference,
         reason=reason,
+        idempotency_key=idempotency_key or None,
     )
     session.add(refund)
     session.add(
@@ -255,12 +314,12 @@ async def reserve_refund(
             id=new_id("txn"),
             order_id=order.id,
             merchant_id=order.merchant_id,
-            attempt=order.attempt,
+            attempt=charge.attempt,
             type="REFUND",
             status="PENDING",
-            processor=payment.processor,
+            processor=charge.processor,
             amount=amount,
-            currency=order.currency,
+            currency=charge.currency,
             idempotency_key=refund.id,
             refund_id=refund.id,
         )
@@ -330,14 +389,16 @@ async def settle_refund(
         return refund, False
     if outcome.status == RefundStatus.SUCCEEDED.value:
         order.amount_refunded += refund.amount
-        move(order, order_status_after_refund(order.amount_captured, order.amount_refunded))
+        order.updated_at = func.now()
+        if order.status in REFUNDABLE:  # a cancelled or failed order's automatic refund keeps its status
+            move(order, order_status_after_refund(order.amount_captured, order.amount_refunded))
     refund.status = outcome.status
     refund.failure_code, refund.failure_message = outcome.failure_code, outcome.failure_message[:1000]
     refund.updated_at = func.now()
     if txn is not None:
-        txn.status = outcome.status
-        txn.failure_code, txn.failure_message = refund.failure_code, refund.failure_message
-        txn.updated_at = func.now()
+        advance_transaction(
+            txn, outcome.status, failure_code=refund.failure_code, failure_message=refund.failure_message
+        )
     outbox.stage(refund, REFUND_EVENTS[outcome.status], refund_subject)
     return refund, True
 
@@ -346,18 +407,16 @@ def refund_subject(row: RefundRow) -> outbox.Subject:
     return outbox.Subject(merchant_id=row.merchant_id, object_id=row.id, data=refund_json(row))
 
 
-async def current_charge(*, session: AsyncSession, order: OrderRow, processor: str) -> TransactionRow | None:
-    """The newest charge or authorization of the order's current attempt at `processor`."""
-    row: TransactionRow | None = await session.scalar(
+async def charges_at(*, session: AsyncSession, order: OrderRow, processor: str) -> list[TransactionRow]:
+    """The order's charges and authorizations at `processor`, every attempt, newest first, locked."""
+    rows = await session.scalars(
         select(TransactionRow)
         .where(
             TransactionRow.order_id == order.id,
-            TransactionRow.attempt == order.attempt,
             TransactionRow.processor == processor,
             TransactionRow.type.in_(("CHARGE", "AUTHORIZE")),
         )
-        .order_by(TransactionRow.created_at.desc())
-        .limit(1)
+        .order_by(TransactionRow.created_at.desc(), TransactionRow.id.desc())
         .with_for_update()
     )
-    return row
+    return list(rows)

@@ -14,6 +14,7 @@ from services.order.config import Settings
 from services.order.convert import order_to_proto, refund_to_proto
 from services.order.coordinator import PaymentCoordinator, PaymentMethod, validate_payment_method
 from services.order.domain import CaptureMethod, NewOrder, OrderStatus, validate_new_order
+from services.order.idempotency import request_key
 from services.order.models import TransactionRow
 from services.order.refund_coordinator import RefundCoordinator
 
@@ -78,7 +79,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         )
         validate_new_order(new, max_amount=self.settings.max_amount)
         async with self.sessions.begin() as session:
-            order = await repository.create_order(session=session, caller=who, order=new)
+            order = await repository.create_order(session=session, caller=who, order=new, idempotency_key=request_key())
         return order_to_proto(order)
 
     async def GetOrder(self, request: order_service_pb2.GetOrderRequest, context: Context) -> order_pb2.Order:

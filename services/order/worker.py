@@ -1,15 +1,27 @@
 """The payment worker: python -m services.order.worker
 
-Runs PaymentWorkflow, RefundWorkflow and their activities on the Temporal task queue, and serves the
-gRPC health service so it is started and watched like every other component."""
+Runs PaymentWorkflow, AuthorizationWorkflow (capture, void), RefundWorkflow and their
+activities on the Temporal task queue, and serves the gRPC health service so it is started
+and watched like every other component."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import grpc
 from payloops.processor.v1 import processor_service_pb2_grpc
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+)
 from temporalio.worker import Worker
 
 from services.common.config import ServiceSettings
@@ -17,29 +29,57 @@ from services.common.db import create_engine, session_factory
 from services.common.server import run, serve
 from services.common.temporal import connect
 from services.order.activities import PaymentActivities
+from services.order.authorization_activities import AuthorizationActivities
 from services.order.config import Settings
 from services.order.refund_activities import RefundActivities
-from services.order.workflows import PaymentWorkflow, RefundWorkflow
+from services.order.refund_coordinator import RefundCoordinator
+from services.order.sweep import SweepActivities, SweepSettings
+from services.order.workflows import AuthorizationWorkflow, PaymentWorkflow, RefundWorkflow, SweepWorkflow
+
+SWEEP_SCHEDULE = "payloops-sweep"
 
 
 def payment_worker(
-    client: Client, settings: Settings, activities: PaymentActivities, refunds: RefundActivities
+    client: Client,
+    settings: Settings,
+    activities: PaymentActivities,
+    steps: AuthorizationActivities,
+    refunds: RefundActivities,
+    sweep: SweepActivities,
 ) -> Worker:
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[PaymentWorkflow, RefundWorkflow],
+        workflows=[PaymentWorkflow, AuthorizationWorkflow, RefundWorkflow, SweepWorkflow],
         activities=[
             activities.prepare_charge,
             activities.confirm_charge,
+            activities.abandon_charge,
             activities.record_charge,
             activities.record_failed_step,
             activities.fail_payment,
+            steps.call_step,
+            steps.record_step,
             refunds.send_refund,
             refunds.check_refund,
             refunds.record_refund,
+            sweep.sweep,
         ],
     )
+
+
+async def schedule_sweep(client: Client, settings: Settings) -> None:
+    """The schedule that starts a SweepWorkflow every SWEEP_SECONDS (created, or brought up
+    to date with this configuration)."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(SweepWorkflow.run, id="sweep", task_queue=settings.temporal_task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.sweep_seconds))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(SWEEP_SCHEDULE, schedule)
+    except ScheduleAlreadyRunningError:
+        await client.get_schedule_handle(SWEEP_SCHEDULE).update(lambda _: ScheduleUpdate(schedule=schedule))
 
 
 async def start(settings: ServiceSettings) -> None:
@@ -49,8 +89,30 @@ async def start(settings: ServiceSettings) -> None:
     sessions = session_factory(engine)
     stubs = {name: processor_service_pb2_grpc.ProcessorServiceStub(channel) for name, channel in channels.items()}
     activities = PaymentActivities(sessions, stubs, call_timeout=settings.processor_call_timeout_seconds)
+    steps = AuthorizationActivities(sessions, stubs, call_timeout=settings.processor_call_timeout_seconds)
     refunds = RefundActivities(sessions, stubs, call_timeout=settings.processor_call_timeout_seconds)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
+    sweep = SweepActivities(
+        sessions,
+        client,
+        stubs,
+        RefundCoordinator(
+            sessions=sessions,
+            temporal=client,
+            task_queue=settings.temporal_task_queue,
+            wait_seconds=settings.pay_wait_seconds,
+            poll_seconds=settings.refund_poll_seconds,
+            step_timeout=settings.payment_step_timeout_seconds,
+        ),
+        SweepSettings(
+            stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+            action_check_after=timedelta(seconds=settings.requires_action_check_seconds),
+            action_expiry=timedelta(seconds=settings.requires_action_expiry_seconds),
+            step_timeout=settings.payment_step_timeout_seconds,
+            task_queue=settings.temporal_task_queue,
+        ),
+        call_timeout=settings.processor_call_timeout_seconds,
+    )
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         return []
@@ -60,7 +122,8 @@ async def start(settings: ServiceSettings) -> None:
             await channel.close()
         await engine.dispose()
 
-    async with payment_worker(client, settings, activities, refunds):
+    async with payment_worker(client, settings, activities, steps, refunds, sweep):
+        await schedule_sweep(client, settings)
         await serve("order-worker", settings, register, cleanup=cleanup)
 
 

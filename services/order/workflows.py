@@ -6,6 +6,7 @@ interval and ask again. Deterministic: all I/O is in activities."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -14,10 +15,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from services.order.activities import PaymentActivities
+    from services.order.activities import MONEY_MAY_MOVE, PaymentActivities
+    from services.order.authorization_activities import AuthorizationActivities
+    from services.order.authorizations import AuthorizationStep
     from services.order.payments import (
         INVALID_REQUEST,
+        PROCESSOR_OUTCOME_UNKNOWN,
         PROCESSOR_UNAVAILABLE,
+        ChargeResult,
         ChargeStep,
         PaymentInput,
         PaymentOutcome,
@@ -27,13 +32,29 @@ with workflow.unsafe.imports_passed_through():
 
 T = TypeVar("T")
 
-# An unknown outcome is retried until the processor tells us what happened: a payment
-# must never be given up (or failed over) while money may have moved.
-PROCESSOR_RETRIES = RetryPolicy(
+# A prepare moves no money: after a few tries it is failed over, whatever went wrong.
+PREPARE_RETRIES = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_attempts=3,
+    non_retryable_error_types=[PROCESSOR_UNAVAILABLE, INVALID_REQUEST],
+)
+# A confirm whose outcome is unknown is retried a few times, each retry asking the
+# processor first; if it is still unknown the payment is abandoned at that processor
+# (ABANDON_RETRIES) before anything else happens.
+CONFIRM_RETRIES = RetryPolicy(
     initial_interval=timedelta(milliseconds=500),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=10),
+    maximum_attempts=4,
     non_retryable_error_types=[PROCESSOR_UNAVAILABLE, INVALID_REQUEST],
+)
+# Until the processor has said what happened, nothing else may: never given up.
+ABANDON_RETRIES = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=[INVALID_REQUEST],
 )
 # A refund has no failover: an unavailable processor is retried like an unknown outcome.
 REFUND_RETRIES = RetryPolicy(
@@ -46,7 +67,7 @@ BOOKKEEPING_RETRIES = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
 
 async def processor_call(
-    timeout: float, activity: Callable[..., Awaitable[T]], *args: Any, retry_policy: RetryPolicy = PROCESSOR_RETRIES
+    timeout: float, retry_policy: RetryPolicy, activity: Callable[..., Awaitable[T]], *args: Any
 ) -> T:
     result: T = await workflow.execute_activity_method(
         activity, args=args, start_to_close_timeout=timedelta(seconds=timeout), retry_policy=retry_policy
@@ -68,30 +89,78 @@ def failure_type(error: ActivityError) -> str:
 
 @workflow.defn
 class PaymentWorkflow:
+    """Each candidate in turn: prepare, then confirm. A decline or a refusal is final. The
+    next candidate is tried only when this one certainly charged nothing: it said it was
+    unavailable, its prepare failed, or an unknown outcome was settled by abandoning the
+    payment there (cancelled, or reported as never made)."""
+
     @workflow.run
     async def run(self, payment: PaymentInput) -> PaymentOutcome:
         unavailable: list[str] = []
         for index, candidate in enumerate(payment.candidates):
             step = ChargeStep(payment, index)
+            timeout = payment.step_timeout_seconds
             try:
-                reference = await processor_call(payment.step_timeout_seconds, PaymentActivities.prepare_charge, step)
-                result = await processor_call(
-                    payment.step_timeout_seconds, PaymentActivities.confirm_charge, step, reference
-                )
+                reference = await processor_call(timeout, PREPARE_RETRIES, PaymentActivities.prepare_charge, step)
+                result = await self.confirm(step, reference)
             except ActivityError as error:
                 code = failure_type(error) or INVALID_REQUEST
                 message = str(error.cause or error)
+                if code == PROCESSOR_OUTCOME_UNKNOWN:  # only a prepare gets here: nothing was charged
+                    code = PROCESSOR_UNAVAILABLE
                 await bookkeeping(PaymentActivities.record_failed_step, step, code, message)
                 if code == PROCESSOR_UNAVAILABLE:
                     unavailable.append(candidate.processor)
                     continue
                 status = await bookkeeping(PaymentActivities.fail_payment, payment, code, message)
                 return PaymentOutcome(status, candidate.processor, code, unavailable)
+            if result is None:  # abandoned: certainly not charged
+                message = f"{candidate.processor} did not answer; the payment was cancelled there"
+                await bookkeeping(PaymentActivities.record_failed_step, step, PROCESSOR_UNAVAILABLE, message)
+                unavailable.append(candidate.processor)
+                continue
             status = await bookkeeping(PaymentActivities.record_charge, step, result)
             return PaymentOutcome(status, candidate.processor, result.failure_code, unavailable)
         message = f"every processor was unavailable ({', '.join(unavailable)})"
         status = await bookkeeping(PaymentActivities.fail_payment, payment, PROCESSOR_UNAVAILABLE, message)
         return PaymentOutcome(status, "", PROCESSOR_UNAVAILABLE, unavailable)
+
+    async def confirm(self, step: ChargeStep, reference: str) -> ChargeResult | None:
+        """The confirmed payment's result, or None when its outcome stayed unknown and the
+        payment was abandoned at the processor with nothing charged."""
+        timeout = step.payment.step_timeout_seconds
+        try:
+            return await processor_call(timeout, CONFIRM_RETRIES, PaymentActivities.confirm_charge, step, reference)
+        except ActivityError as error:
+            if failure_type(error) != PROCESSOR_OUTCOME_UNKNOWN:
+                raise
+        settled = await processor_call(timeout, ABANDON_RETRIES, PaymentActivities.abandon_charge, step, reference)
+        return settled if settled.status in MONEY_MAY_MOVE else None
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    order_status: str
+    refusal: str = ""
+
+
+@workflow.defn
+class AuthorizationWorkflow:
+    """Capture or void at the processor, then record it. Only the processor's refusal ends
+    it without its word on the payment; an unknown outcome is asked about until known."""
+
+    @workflow.run
+    async def run(self, step: AuthorizationStep) -> StepOutcome:
+        result: ChargeResult | None = None
+        refusal = ""
+        try:
+            result = await processor_call(
+                step.step_timeout_seconds, ABANDON_RETRIES, AuthorizationActivities.call_step, step
+            )
+        except ActivityError as error:
+            refusal = failure_type(error) or INVALID_REQUEST
+        status = await bookkeeping(AuthorizationActivities.record_step, step, result, refusal)
+        return StepOutcome(status, refusal)
 
 
 @workflow.defn
@@ -106,7 +175,7 @@ class RefundWorkflow:
 
     async def ask(self, refund: RefundInput, activity: Callable[..., Awaitable[RefundOutcome]]) -> RefundOutcome:
         try:
-            return await processor_call(refund.step_timeout_seconds, activity, refund, retry_policy=REFUND_RETRIES)
+            return await processor_call(refund.step_timeout_seconds, REFUND_RETRIES, activity, refund)
         except ActivityError as error:
             cause = error.cause
             code = str(cause.details[0]) if isinstance(cause, ApplicationError) and cause.details else REFUND_REFUSED
@@ -127,3 +196,20 @@ class RefundWorkflow:
             outcome = await self.ask(refund, RefundActivities.check_refund)
             status = await bookkeeping(RefundActivities.record_refund, refund, outcome)
         return status
+
+
+SWEEP_ACTIVITY = "sweep"  # services.order.sweep.SweepActivities.sweep (which imports this module)
+
+
+@workflow.defn
+class SweepWorkflow:
+    """One pass of the sweep (started by the payloops-sweep schedule)."""
+
+    @workflow.run
+    async def run(self) -> dict[str, int]:
+        done: dict[str, int] = await workflow.execute_activity(
+            SWEEP_ACTIVITY,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
+        return done

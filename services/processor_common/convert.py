@@ -107,6 +107,8 @@ def payment_result(result: PaymentResult) -> processor_pb2.PaymentResult:
         failure_message=result.failure_message,
         next_action_url=result.next_action_url,
         processor_status=result.processor_status,
+        parent_reference=result.parent_reference,
+        currency=result.currency,
     )
 
 

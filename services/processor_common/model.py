@@ -100,6 +100,8 @@ class PaymentResult:
     failure_message: str = ""
     next_action_url: str = ""
     processor_status: str = ""
+    parent_reference: str = ""
+    currency: str = ""
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,12 @@ capability) and the error taxonomy every plug-in raises.
 Declines are not errors: they are results with status FAILED and the processor's decline code
 in failure_code. Errors are about whether the request reached the processor:
 
-- ProcessorUnavailable: it certainly did not act (network error before the request could
-  reach it, 5xx, 429). Retryable; the payment workflow fails over.
-- OutcomeUnknown: it may have acted (timeout or connection drop after sending). The workflow
-  must ask GetPayment before anything else.
+- ProcessorUnavailable: it certainly did not act (the connection could not be made, so
+  nothing was sent; or the processor refused explicitly, e.g. a 429 rate limit). The
+  payment workflow may fail over.
+- OutcomeUnknown: it may have acted (5xx, a timeout or a connection dropped after sending).
+  The workflow asks GetPayment before anything else, and fails over only once the payment
+  is known to have moved no money (or was cancelled there).
 - InvalidRequest: our bug or bad input. Not retryable.
 
 They are PayLoopsError subclasses, so the shared interceptor turns them into rich statuses.
@@ -114,7 +116,9 @@ class ProcessorPlugin(abc.ABC):
     async def capture(self, request: CaptureRequest, credentials: Credentials) -> PaymentResult: ...
 
     @abc.abstractmethod
-    async def void(self, request: VoidRequest, credentials: Credentials) -> PaymentResult: ...
+    async def void(self, request: VoidRequest, credentials: Credentials) -> PaymentResult:
+        """Cancel the payment so that it can no longer move money (VOIDED); a payment already
+        settled otherwise answers its state instead (CAPTURED, FAILED), never an error."""
 
     @abc.abstractmethod
     async def refund(self, request: RefundRequest, credentials: Credentials) -> RefundResult:

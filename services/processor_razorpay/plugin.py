@@ -192,18 +192,18 @@ class RazorpayPlugin(ProcessorPlugin):
         return wire.payment_result(captured)
 
     async def void(self, request: VoidRequest, credentials: Credentials) -> PaymentResult:
-        payment = await self._payment(self._client(credentials), request.reference)
-        result = wire.payment_result(payment)
-        if result.status in (PaymentStatus.AUTHORIZED, PaymentStatus.REQUIRES_ACTION):
-            return PaymentResult(
-                status=PaymentStatus.VOIDED,
-                reference=result.reference,
-                amount=result.amount,
-                processor_status=result.processor_status,
-            )
-        if result.status is PaymentStatus.CAPTURED:
-            raise InvalidRequest(message="a captured Razorpay payment cannot be voided; refund it")
-        return result
+        """Razorpay cannot cancel: an uncaptured payment (or an order nobody paid) is left to
+        lapse, which Razorpay does itself, and answered VOIDED; a captured one answers its
+        state (refund it)."""
+        current = await self.get_payment(PaymentLookup(reference=request.reference), credentials)
+        if current.status in (PaymentStatus.CAPTURED, PaymentStatus.FAILED, PaymentStatus.VOIDED):
+            return current
+        return PaymentResult(
+            status=PaymentStatus.VOIDED,
+            reference=current.reference or request.reference,
+            amount=current.amount,
+            processor_status=current.processor_status,
+        )
 
     async def get_payment(self, lookup: PaymentLookup, credentials: Credentials) -> PaymentResult:
         client = self._client(credentials)
@@ -251,14 +251,15 @@ class RazorpayPlugin(ProcessorPlugin):
             razorpay.Utility().verify_webhook_signature(body, signature, secret)
         except (UnicodeDecodeError, TypeError, SignatureVerificationError):  # TypeError: a non-ASCII signature
             raise WebhookSignatureInvalid(message="the X-Razorpay-Signature does not match the body") from None
-        # Razorpay signs no timestamp: the event id is what deduplicates (and replays).
-        event_id = request.header("x-razorpay-event-id")
-        if not event_id:
-            raise WebhookPayloadInvalid(message="the X-Razorpay-Event-Id header is missing")
         try:
             payload = json.loads(body)
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
             raise WebhookPayloadInvalid(message="the webhook body is not a JSON event")
+        # The X-Razorpay-Event-Id header is not signed: a captured body replayed under a new
+        # id must still be the same event, so its identity comes from the signed body.
+        event_id = wire.signed_event_id(payload)
+        if not event_id:
+            raise WebhookPayloadInvalid(message="the webhook body names no event, entity or created_at")
         return wire.event(payload, event_id)

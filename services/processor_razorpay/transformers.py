@@ -144,6 +144,8 @@ def payment_result(payment: Json) -> PaymentResult:
         failure_code=str(payment.get("error_reason") or payment.get("error_code") or "") if failed else "",
         failure_message=str(payment.get("error_description") or "") if failed else "",
         processor_status=str(payment.get("status", "")),
+        parent_reference=str(payment.get("order_id") or ""),
+        currency=str(payment.get("currency") or "").upper(),
     )
 
 
@@ -244,8 +246,8 @@ def network_error(error: requests.RequestException) -> PayLoopsError:
 
 def error_for(error: Exception) -> PayLoopsError | None:
     """The taxonomy error for an SDK or network exception; None for anything else."""
-    if isinstance(error, GatewayError | ServerError):
-        return ProcessorUnavailable(message=f"Razorpay is unavailable: {error}")
+    if isinstance(error, GatewayError | ServerError):  # 5xx: it may have acted
+        return OutcomeUnknown(message=f"Razorpay answered with a server error, the outcome is unknown: {error}")
     if isinstance(error, BadRequestError):
         description = str(error)
         if description.startswith(_CREDENTIALS_REFUSED):
@@ -269,6 +271,19 @@ def _entity(payload: Json, name: str) -> Json:
     inner = wrapper.get(name) if isinstance(wrapper, Mapping) else None
     entity = inner.get("entity") if isinstance(inner, Mapping) else None
     return entity if isinstance(entity, Mapping) else {}
+
+
+def signed_event_id(payload: Json) -> str:
+    """The event's identity from its signed body: event name, the entity it is about (the
+    refund for refund events, else the payment, else the order) and created_at; "" if any
+    is missing."""
+    event_type = str(payload.get("event", ""))
+    kinds = ("refund", "payment", "order") if event_type in REFUND_EVENTS else ("payment", "order")
+    entity_id = next((str(e["id"]) for kind in kinds if (e := _entity(payload, kind)).get("id")), "")
+    created = payload.get("created_at")
+    if not event_type or not entity_id or not isinstance(created, int):
+        return ""
+    return f"{event_type}:{entity_id}:{created}"
 
 
 def event(payload: Json, event_id: str) -> ProcessorEvent:

@@ -168,9 +168,8 @@ class StripePlugin(ProcessorPlugin):
         try:
             intent = await self._call(client.v1.payment_intents.cancel_async(request.reference, None, options))
         except InvalidRequest:
+            # Not cancellable: cancelled by an earlier try, or settled (succeeded) already.
             intent = await self._call(client.v1.payment_intents.retrieve_async(request.reference))
-            if intent.get("status") != "canceled":
-                raise
         return wire.payment_result(intent)
 
     async def get_payment(self, lookup: PaymentLookup, credentials: Credentials) -> PaymentResult:

@@ -211,6 +211,7 @@ def payment_result(intent: Json) -> PaymentResult:
         failure_message=str(error.get("message") or "") if error is not None else "",
         next_action_url=_next_action_url(intent) if status is PaymentStatus.REQUIRES_ACTION else "",
         processor_status=str(intent.get("status", "")),
+        currency=str(intent.get("currency") or "").upper(),
     )
 
 
@@ -316,7 +317,8 @@ def error_for(error: Exception) -> PayLoopsError | None:
     if isinstance(error, stripe.APIError):
         if error.http_status == 409:  # a request with the same idempotency key is still running
             return OutcomeUnknown(message="Stripe is still processing the same request; the outcome is unknown")
-        return ProcessorUnavailable(message=f"Stripe answered HTTP {error.http_status}")
+        # Stripe documents that a request answered 5xx may have been processed.
+        return OutcomeUnknown(message=f"Stripe answered HTTP {error.http_status}; it may have acted")
     if isinstance(error, TimeoutError | aiohttp.ClientError):
         return network_error(error)
     return None

@@ -4,6 +4,8 @@ wait for a final state, and look at the Razorpay sandbox's own books."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -101,3 +103,17 @@ def reason(answer: httpx.Response) -> str:
     """The ErrorInfo reason of an AIP-193 error body."""
     details = answer.json().get("details", [])
     return next((str(d["reason"]) for d in details if d.get("@type", "").endswith("ErrorInfo")), "")
+
+
+@contextmanager
+def razorpay_webhooks(platform: Platform, merchant_id: str, *events: str) -> Iterator[tuple[str, str]]:
+    """The Razorpay sandbox sends the merchant's `events` to the gateway while this lasts;
+    yields the merchant's (Razorpay account, webhook secret)."""
+    account = razorpay_account(platform, merchant_id)
+    secret = credentials(platform, merchant_id, "razorpay")["webhookSecret"]
+    url = f"{platform.gateway_url}/webhooks/razorpay/{merchant_id}"
+    sandbox(platform, "POST", "/_sandbox/webhooks", account=account, url=url, secret=secret, events=list(events))
+    try:
+        yield account, secret
+    finally:
+        httpx.request("DELETE", f"{platform.razorpay_sandbox_url}/_sandbox/webhooks", params={"account": account})

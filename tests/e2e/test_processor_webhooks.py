@@ -10,8 +10,6 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -23,7 +21,7 @@ from tests.e2e.flows import (
     credentials,
     paid,
     pay,
-    razorpay_account,
+    razorpay_webhooks,
     reason,
     refund,
     sandbox,
@@ -211,22 +209,14 @@ def post_razorpay(platform: Platform, merchant_id: str, body: bytes, headers: di
     )
 
 
+def razorpay_event_id(body: dict[str, Any]) -> str:
+    """The identity PayLoops gives a Razorpay event: from its signed body, not its header."""
+    kind = "refund" if body["event"].startswith("refund.") else "payment"
+    return f"{body['event']}:{body['payload'][kind]['entity']['id']}:{body['created_at']}"
+
+
 def razorpay_signature(platform: Platform, body: bytes, secret: str) -> str:
     return str(sandbox(platform, "POST", "/_sandbox/webhooks/sign", secret=secret, body=body.decode())["signature"])
-
-
-@contextmanager
-def razorpay_webhooks(platform: Platform, merchant_id: str, *events: str) -> Iterator[tuple[str, str]]:
-    """The Razorpay sandbox sends the merchant's `events` to the gateway while this lasts;
-    yields the merchant's (Razorpay account, webhook secret)."""
-    account = razorpay_account(platform, merchant_id)
-    secret = credentials(platform, merchant_id, "razorpay")["webhookSecret"]
-    url = f"{platform.gateway_url}/webhooks/razorpay/{merchant_id}"
-    sandbox(platform, "POST", "/_sandbox/webhooks", account=account, url=url, secret=secret, events=list(events))
-    try:
-        yield account, secret
-    finally:
-        httpx.request("DELETE", f"{platform.razorpay_sandbox_url}/_sandbox/webhooks", params={"account": account})
 
 
 def test_razorpay_sandbox_webhooks_settle_a_pending_refund_once(
@@ -243,19 +233,28 @@ def test_razorpay_sandbox_webhooks_settle_a_pending_refund_once(
         assert wait_for_refund(rest, pending["id"])["status"] == "SUCCEEDED"
         events = sandbox(platform, "GET", f"/_sandbox/events?account={account}&event=refund.processed")["items"]
         [event] = [e for e in events if e["body"]["payload"]["refund"]["entity"]["id"] == txn["processorReference"]]
-        rows = wait_recorded(platform, event["id"])
+        rows = wait_recorded(platform, razorpay_event_id(event["body"]))
     # Settled by the webhook or by the workflow's poll, whichever came first: once either way.
     assert len(rows) == 1 and rows[0][:2] == ("razorpay", order["id"])
     after = rest.get(f"/v1/orders/{order['id']}").json()
     assert (after["status"], after["amountRefunded"]) == ("REFUNDED", 30_000)
 
-    # The same event again, five times (Razorpay signs no timestamp: the event id dedupes).
+    # The same event again, five times, three of them replayed under a new (unsigned) header
+    # id: the identity comes from the signed body, so it is recorded and applied once.
     body = json.dumps(event["body"]).encode()
-    headers = {"X-Razorpay-Signature": razorpay_signature(platform, body, secret), "X-Razorpay-Event-Id": event["id"]}
+    signature = razorpay_signature(platform, body, secret)
+    header_ids = [event["id"]] * 2 + ["evt_" + secrets.token_hex(7) for _ in range(3)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
-        answers = list(pool.map(lambda _: post_razorpay(platform, merchant_id, body, headers), range(5)))
+        answers = list(
+            pool.map(
+                lambda header_id: post_razorpay(
+                    platform, merchant_id, body, {"X-Razorpay-Signature": signature, "X-Razorpay-Event-Id": header_id}
+                ),
+                header_ids,
+            )
+        )
     assert [a.status_code for a in answers] == [200] * 5
-    assert len(wait_recorded(platform, event["id"])) == 1
+    assert len(wait_recorded(platform, razorpay_event_id(event["body"]))) == 1
     assert rest.get(f"/v1/orders/{order['id']}").json()["amountRefunded"] == 30_000
 
 
@@ -265,8 +264,11 @@ def test_bad_razorpay_signatures_are_refused_and_nothing_is_recorded(
     merchant_id = merchant_a["merchant_id"]
     secret = credentials(platform, merchant_id, "razorpay")["webhookSecret"]
     event_id = "evt_" + secrets.token_hex(7)
-    body = json.dumps({"entity": "event", "event": "payment.captured", "payload": {}}).encode()
+    payment = {"id": "pay_" + secrets.token_hex(7), "amount": 100, "currency": "INR", "status": "captured"}
+    event = {"entity": "event", "event": "payment.captured", "payload": {"payment": {"entity": payment}}}
+    body = json.dumps({**event, "created_at": int(time.time())}).encode()
     good = razorpay_signature(platform, body, secret)
+    unnamed = json.dumps(event).encode()  # no created_at: not an event PayLoops can identify
     attempts = {
         "one byte changed": (body.replace(b"captured", b"capturex"), {"X-Razorpay-Signature": good}),
         "wrong secret": (body, {"X-Razorpay-Signature": razorpay_signature(platform, body, secrets.token_hex(16))}),
@@ -275,12 +277,13 @@ def test_bad_razorpay_signatures_are_refused_and_nothing_is_recorded(
     for name, (payload, headers) in attempts.items():
         answer = post_razorpay(platform, merchant_id, payload, {**headers, "X-Razorpay-Event-Id": event_id})
         assert (answer.status_code, reason(answer)) == (400, "WEBHOOK_SIGNATURE_INVALID"), name
-    no_id = post_razorpay(platform, merchant_id, body, {"X-Razorpay-Signature": good})
+    unsigned_id = razorpay_signature(platform, unnamed, secret)
+    no_id = post_razorpay(platform, merchant_id, unnamed, {"X-Razorpay-Signature": unsigned_id})
     assert (no_id.status_code, reason(no_id)) == (400, "WEBHOOK_PAYLOAD_INVALID")
-    assert recorded(platform, event_id) == []
+    assert recorded(platform, razorpay_event_id(json.loads(body))) == []
     ok = post_razorpay(platform, merchant_id, body, {"X-Razorpay-Signature": good, "X-Razorpay-Event-Id": event_id})
     assert ok.status_code == 200, ok.text
-    assert wait_recorded(platform, event_id) == [("razorpay", "", "ignored")]
+    assert wait_recorded(platform, razorpay_event_id(json.loads(body))) == [("razorpay", "", "ignored")]
 
 
 def test_razorpay_sandbox_webhook_completes_a_payment_that_required_action(

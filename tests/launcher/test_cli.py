@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -104,17 +105,41 @@ def test_a_sigkilled_launcher_still_takes_its_children_down(tmp_path: Path, reap
     assert mentioning(str(data_dir)) == []
 
 
-def test_a_child_dying_while_running_stops_everything_with_exit_1(tmp_path: Path, reaper: Reaper) -> None:
+def test_a_service_that_dies_is_restarted_and_infrastructure_dying_stops_everything(
+    tmp_path: Path, reaper: Reaper
+) -> None:
     data_dir = tmp_path / "data"
     running = _Running(data_dir, reaper)
-    router = next(pid for pid in running.children if "--name router" in " ".join(psutil.Process(pid).cmdline()))
-
-    os.kill(router, signal.SIGKILL)
-    assert running.process.wait(timeout=30) == 1
     assert running.process.stderr is not None
-    stderr = running.process.stderr.read()
-    assert stderr.startswith("payloops: router was killed by SIGKILL unexpectedly\n")
-    assert "--- last lines of the router log" in stderr and "router: serving on 127.0.0.1:" in stderr
-    assert "Traceback" not in stderr
-    assert wait_gone(running.children, timeout=5) == []
+    stderr: list[str] = []
+    restarted = threading.Event()
+
+    def read_stderr() -> None:
+        assert running.process.stderr is not None
+        for line in running.process.stderr:
+            stderr.append(line)
+            if line.startswith("payloops: router is running again"):
+                restarted.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    router = next(pid for pid in running.children if "--name router" in " ".join(psutil.Process(pid).cmdline()))
+    os.kill(router, signal.SIGKILL)
+    assert restarted.wait(30), "".join(stderr)
+    assert stderr[0].startswith("payloops: router was killed by SIGKILL; restarting it in 0.5 s (restart 1)")
+    assert running.process.poll() is None  # still serving
+    reaper.watch(family([running.process.pid]) - {running.process.pid})
+
+    endpoints = json.loads((data_dir / "run" / "endpoints.json").read_text())
+    sandbox_port = endpoints["razorpay_sandbox_url"].rpartition(":")[2]
+    sandbox = next(
+        pid for pid in running.children if f"--port {sandbox_port}" in " ".join(psutil.Process(pid).cmdline())
+    )
+    os.kill(sandbox, signal.SIGKILL)
+    assert running.process.wait(timeout=30) == 1
+    reader.join(timeout=10)  # to the end of its stderr
+    text = "".join(stderr)
+    assert "payloops: razorpay_sandbox was killed by SIGKILL unexpectedly" in text
+    assert "Traceback" not in text
+    assert wait_gone(family([running.process.pid]) | running.children, timeout=5) == []
     assert mentioning(str(data_dir)) == []

@@ -3,6 +3,7 @@ headless, localstripe, Envoy) and stand-ins for the services."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -124,7 +125,8 @@ def test_start_check_stop_and_restart_on_the_same_data(tmp_path: Path, reaper: R
     platform.stop()  # idempotent
 
     # -- second run: same data dir, nothing lost --------------------------------------------
-    again = Platform(standin_config(data_dir))
+    restart_lines: list[str] = []
+    again = Platform(dataclasses.replace(standin_config(data_dir), on_restart=restart_lines.append))
     try:
         again.start()
         tracked = family(again.pids().values())
@@ -139,10 +141,22 @@ def test_start_check_stop_and_restart_on_the_same_data(tmp_path: Path, reaper: R
         status, body = _http("GET", f"{again.localstripe_url}/v1/customers/{customer_id}")
         assert status == 200 and json.loads(body)["email"] == "ada@example.com"
 
-        # a child dying while running is reported
-        os.kill(again.pids()["router"], signal.SIGKILL)
+        # a service that dies is restarted, and the platform keeps running
+        first_pid = again.pids()["router"]
+        os.kill(first_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while again.restarts.get("router", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        again.wait_ready("router")
+        assert again.pids()["router"] != first_pid
+        reaper.watch(family([again.pids()["router"]]))
+        assert any(line.startswith("router was killed by SIGKILL; restarting it") for line in restart_lines)
+        again.check()
+
+        # infrastructure dying is reported
+        os.kill(again.pids()["razorpay_sandbox"], signal.SIGKILL)
         deadline = time.monotonic() + 10  # a dying multi-threaded process is reapable a bit later
-        with pytest.raises(ComponentError, match="router was killed by SIGKILL unexpectedly"):
+        with pytest.raises(ComponentError, match="razorpay_sandbox was killed by SIGKILL unexpectedly"):
             while time.monotonic() < deadline:
                 again.check()
                 time.sleep(0.05)

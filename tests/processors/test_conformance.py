@@ -139,6 +139,21 @@ async def test_authorize_then_void(side: Side) -> None:
     assert (await side.stub.Void(void, timeout=10)).result.status == Status.VOIDED  # a retry
 
 
+async def test_void_of_a_prepared_payment_makes_it_unpayable(side: Side) -> None:
+    """What abandoning a payment whose outcome stayed unknown relies on."""
+    payment = attempt(side)
+    reference = await prepared(side, payment)
+    void = pb.VoidRequest(context=payment.context("abandon"), processor_reference=reference)
+    assert (await side.stub.Void(void, timeout=10)).result.status == Status.VOIDED
+    assert (await lookup(side, payment.merchant, reference)).status != Status.CAPTURED
+
+
+async def test_void_of_a_captured_payment_answers_its_state(side: Side) -> None:
+    payment, _, result = await paid(side, capture=True)
+    void = pb.VoidRequest(context=payment.context("void"), processor_reference=result.processor_reference)
+    assert (await side.stub.Void(void, timeout=10)).result.status == Status.CAPTURED
+
+
 @pytest.mark.parametrize(
     ("token", "code"),
     [
@@ -240,15 +255,15 @@ async def test_resuming_never_pays_twice(side: Side) -> None:
 # -- failures
 
 
-async def test_processor_5xx_is_unavailable(side: Side) -> None:
+async def test_processor_5xx_is_an_unknown_outcome(side: Side) -> None:
+    """A 5xx may have been processed (Stripe documents it): never a reason to fail over."""
     payment = attempt(side)
     reference = await prepared(side, payment)
     await side.fail_next_payment_call(payment.merchant)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await authorized(side, payment, reference)
-    code, reason, kinds = refusal(refused.value)
-    assert (code, reason) == (grpc.StatusCode.UNAVAILABLE, "PROCESSOR_UNAVAILABLE")
-    assert "google.rpc.RetryInfo" in kinds
+    code, reason, _ = refusal(refused.value)
+    assert (code, reason) == (grpc.StatusCode.UNKNOWN, "PROCESSOR_OUTCOME_UNKNOWN")
     assert (await lookup(side, payment.merchant, reference)).status == Status.PENDING  # no money moved
     assert (await authorized(side, payment, reference)).status == Status.CAPTURED  # the retry goes through
 

@@ -146,8 +146,8 @@ def _dropped_connection() -> requests.ConnectionError:
 @pytest.mark.parametrize(
     ("error", "mapped"),
     [
-        (GatewayError("Payment processing failed due to error at bank or wallet gateway"), ProcessorUnavailable),
-        (ServerError("The server encountered an error."), ProcessorUnavailable),
+        (GatewayError("Payment processing failed due to error at bank or wallet gateway"), OutcomeUnknown),
+        (ServerError("The server encountered an error."), OutcomeUnknown),
         (BadRequestError("The amount must be atleast INR 1.00"), InvalidRequest),
         (BadRequestError("Authentication failed"), CredentialsRejected),
         (requests.ConnectTimeout("connect timed out"), ProcessorUnavailable),

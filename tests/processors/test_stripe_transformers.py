@@ -185,8 +185,9 @@ def _connection_error(cause: BaseException) -> stripe.APIConnectionError:
     ("error", "mapped"),
     [
         (stripe.RateLimitError("slow down", http_status=429), ProcessorUnavailable),
-        (stripe.APIError("boom", http_status=500), ProcessorUnavailable),
-        (stripe.APIError("bad gateway", http_status=502), ProcessorUnavailable),
+        (stripe.APIError("boom", http_status=500), OutcomeUnknown),
+        (stripe.APIError("bad gateway", http_status=502), OutcomeUnknown),
+        (stripe.APIError("unavailable", http_status=503), OutcomeUnknown),
         (stripe.APIError("conflict", http_status=409), OutcomeUnknown),
         (stripe.AuthenticationError("Invalid API Key", http_status=401), CredentialsRejected),
         (stripe.PermissionError("no", http_status=403), CredentialsRejected),

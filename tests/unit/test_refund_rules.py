@@ -4,10 +4,12 @@ order goes; and how a processor event's reference is matched to a recorded payme
 from __future__ import annotations
 
 import pytest
+from payloops.processor.v1 import processor_pb2
 
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.order.domain import OrderStatus
-from services.order.events import same_object
+from services.order.events import event_charge
+from services.order.models import TransactionRow
 from services.order.refunds import check_refundable, order_status_after_refund, refund_amount, validate_request
 
 
@@ -51,8 +53,24 @@ def test_order_status_after_refund() -> None:
     assert order_status_after_refund(1000, 1000) is OrderStatus.REFUNDED
 
 
-def test_event_references_match_the_recorded_payment() -> None:
-    assert same_object("pi_1", "pi_1")
-    assert not same_object("pi_1", "pi_2")  # another PaymentIntent (an older attempt's)
-    assert same_object("order_A", "pay_B")  # Razorpay reports the payment of the recorded order
-    assert same_object("", "pi_1")
+def charge(reference: str, amount: int = 1000, currency: str = "INR", attempt: int = 1) -> TransactionRow:
+    return TransactionRow(processor_reference=reference, amount=amount, currency=currency, attempt=attempt)
+
+
+def result(reference: str, parent: str = "", amount: int = 1000, currency: str = "INR") -> processor_pb2.PaymentResult:
+    return processor_pb2.PaymentResult(
+        processor_reference=reference, parent_reference=parent, amount=amount, currency=currency
+    )
+
+
+def test_events_match_a_charge_strictly() -> None:
+    paid, older = charge("pi_1"), charge("pi_0")
+    assert event_charge([paid, older], result("pi_1")) is paid
+    assert event_charge([paid], result("pi_2")) is None  # another PaymentIntent (an older attempt's)
+    razorpay = charge("order_A")
+    assert event_charge([razorpay], result("pay_B", parent="order_A")) is razorpay  # the payment of our order
+    assert event_charge([razorpay], result("pay_B", parent="order_Z")) is None
+    assert event_charge([razorpay], result("pay_B")) is None  # nothing ties it to our order
+    assert event_charge([paid], result("pi_1", amount=999)) is None  # not the amount we charged
+    assert event_charge([paid], result("pi_1", currency="USD")) is None
+    assert event_charge([charge("")], result("")) is None

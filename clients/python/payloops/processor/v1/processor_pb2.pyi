@@ -72,6 +72,8 @@ class PaymentResult(_message.Message):
     FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
     NEXT_ACTION_URL_FIELD_NUMBER: _builtins.int
     PROCESSOR_STATUS_FIELD_NUMBER: _builtins.int
+    PARENT_REFERENCE_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
     status: Global___PaymentResult.Status.ValueType
     """Canonical status."""
     processor_reference: _builtins.str
@@ -88,6 +90,10 @@ class PaymentResult(_message.Message):
     """Where to send the customer, when REQUIRES_ACTION."""
     processor_status: _builtins.str
     """The processor's own status word, for the record."""
+    parent_reference: _builtins.str
+    """The processor object the payment belongs to, when it has one (Razorpay: its order id)."""
+    currency: _builtins.str
+    """ISO 4217 upper-case currency of amount."""
     def __init__(
         self,
         *,
@@ -99,10 +105,12 @@ class PaymentResult(_message.Message):
         failure_message: _builtins.str = ...,
         next_action_url: _builtins.str = ...,
         processor_status: _builtins.str = ...,
+        parent_reference: _builtins.str = ...,
+        currency: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_captured", b"amount_captured", "failure_code", b"failure_code", "failure_message", b"failure_message", "next_action_url", b"next_action_url", "processor_reference", b"processor_reference", "processor_status", b"processor_status", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_captured", b"amount_captured", "currency", b"currency", "failure_code", b"failure_code", "failure_message", b"failure_message", "next_action_url", b"next_action_url", "parent_reference", b"parent_reference", "processor_reference", b"processor_reference", "processor_status", b"processor_status", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,246 @@
+"""The sweep: every order, payment step and refund reaches a final state without a client.
+
+A Temporal schedule starts SweepWorkflow every SWEEP_SECONDS; its one activity, here:
+- starts the workflow of every PENDING refund and PENDING capture/void (a crash came
+  between recording it and starting its workflow; starting is idempotent);
+- starts the workflow of a payment attempt left PROCESSING without one;
+- asks the processor about orders waiting in REQUIRES_ACTION (a lost webhook) and applies
+  its answer like a webhook; past REQUIRES_ACTION_EXPIRY_SECONDS, voids them (cancelled at
+  the processor, or left to lapse there; a capture that lands afterwards is refunded).
+Each pass takes bounded batches, oldest first, and holds no transaction across a call."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from payloops.processor.v1 import processor_service_pb2
+from payloops.processor.v1.processor_pb2 import ProcessorEvent
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.common.temporal import start_once
+from services.order import settlement
+from services.order.authorizations import AuthorizationStep, StepKind
+from services.order.coordinator import payment_input
+from services.order.domain import OrderStatus, TransactionStatus
+from services.order.events import apply_event
+from services.order.models import OrderRow, RefundRow, TransactionRow
+from services.order.refund_coordinator import RefundCoordinator
+from services.order.workflows import SWEEP_ACTIVITY, AuthorizationWorkflow, PaymentWorkflow
+
+if TYPE_CHECKING:  # the async stub type exists in the type stubs only
+    from payloops.processor.v1.processor_service_pb2_grpc import ProcessorServiceAsyncStub as ProcessorStub
+
+log = logging.getLogger("payloops.order.sweep")
+BATCH = 100
+# Objects that stay as they are (a refund pending for days at its processor) must not hold
+# up the others: each pass takes its batch in no particular order.
+ANY_ORDER = func.random()
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSettings:
+    # A PENDING refund or step, or a PROCESSING order, this old is looked after.
+    stuck_after: timedelta
+    # A REQUIRES_ACTION order this old is asked about at its processor...
+    action_check_after: timedelta
+    # ...and this old is voided.
+    action_expiry: timedelta
+    step_timeout: float
+    task_queue: str
+
+
+class SweepActivities:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        temporal: Client,
+        processors: Mapping[str, ProcessorStub],
+        refunds: RefundCoordinator,
+        settings: SweepSettings,
+        call_timeout: float,
+    ) -> None:
+        self.sessions = sessions
+        self.temporal = temporal
+        self.processors = processors
+        self.refunds = refunds
+        self.settings = settings
+        self.call_timeout = call_timeout
+
+    @activity.defn(name=SWEEP_ACTIVITY)
+    async def sweep(self) -> dict[str, int]:
+        """One pass; how many objects each part looked after."""
+        done = {
+            "refunds": await self.pending_refunds(),
+            "steps": await self.pending_steps(),
+            "payments": await self.stranded_payments(),
+            "waiting_for_action": await self.orders_waiting_for_action(),
+        }
+        if any(done.values()):
+            log.info("sweep", extra=done)
+        return done
+
+    @staticmethod
+    def cutoff(age: timedelta) -> Any:
+        return func.now() - age
+
+    async def pending_refunds(self) -> int:
+        async with self.sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(RefundRow)
+                    .where(RefundRow.status == "PENDING", RefundRow.created_at < self.cutoff(self.settings.stuck_after))
+                    .order_by(RefundRow.updated_at)
+                    .limit(BATCH)
+                )
+            )
+        for row in rows:
+            await self.refunds.start(row)
+        return len(rows)
+
+    async def pending_steps(self) -> int:
+        async with self.sessions() as session:
+            found = (
+                await session.execute(
+                    select(TransactionRow, OrderRow)
+                    .join(OrderRow, OrderRow.id == TransactionRow.order_id)
+                    .where(
+                        TransactionRow.type.in_(settlement.STEPS),
+                        TransactionRow.status == TransactionStatus.PENDING.value,
+                        TransactionRow.created_at < self.cutoff(self.settings.stuck_after),
+                    )
+                    .order_by(ANY_ORDER)
+                    .limit(BATCH)
+                )
+            ).all()
+            steps = [settlement.step_of(order, txn) for txn, order in found]
+        for step in steps:
+            await self.start_step(step)
+        return len(steps)
+
+    async def start_step(self, step: AuthorizationStep) -> None:
+        step = dataclasses.replace(step, step_timeout_seconds=self.settings.step_timeout)
+        await start_once(
+            self.temporal,
+            AuthorizationWorkflow.run,
+            step,
+            workflow_id=step.workflow_id,
+            task_queue=self.settings.task_queue,
+        )
+
+    async def stranded_payments(self) -> int:
+        """PROCESSING orders whose attempt's workflow does not exist (a crash before its start)."""
+        async with self.sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(OrderRow)
+                    .where(
+                        OrderRow.status == OrderStatus.PROCESSING.value,
+                        OrderRow.updated_at < self.cutoff(self.settings.stuck_after),
+                    )
+                    .order_by(OrderRow.updated_at)
+                    .limit(BATCH)
+                )
+            )
+            payments = [payment_input(row, self.settings.step_timeout) for row in rows]
+        started = 0
+        for payment in payments:
+            try:
+                await self.temporal.get_workflow_handle(payment.workflow_id).describe()
+                continue
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            started += await start_once(
+                self.temporal,
+                PaymentWorkflow.run,
+                payment,
+                workflow_id=payment.workflow_id,
+                task_queue=self.settings.task_queue,
+            )
+        return started
+
+    async def orders_waiting_for_action(self) -> int:
+        """Asks the processor about REQUIRES_ACTION orders (a webhook may have been lost) and
+        applies its answer; voids those waiting past their expiry."""
+        async with self.sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(OrderRow)
+                    .where(
+                        OrderRow.status == OrderStatus.REQUIRES_ACTION.value,
+                        OrderRow.updated_at < self.cutoff(self.settings.action_check_after),
+                    )
+                    .order_by(ANY_ORDER)
+                    .limit(BATCH)
+                )
+            )
+            expired = {
+                row.id
+                for row in await session.scalars(
+                    select(OrderRow).where(
+                        OrderRow.id.in_([r.id for r in rows]),
+                        OrderRow.updated_at < self.cutoff(self.settings.action_expiry),
+                    )
+                )
+            }
+            charges = {row.id: await self.waiting_charge(session, row) for row in rows}
+        for row in rows:
+            charge = charges[row.id]
+            if charge is None:
+                continue
+            still_waiting = await self.ask(row, charge)
+            if still_waiting and row.id in expired:
+                await self.expire(row.merchant_id, row.id)
+        return len(rows)
+
+    @staticmethod
+    async def waiting_charge(session: AsyncSession, order: OrderRow) -> TransactionRow | None:
+        charge: TransactionRow | None = await session.scalar(
+            select(TransactionRow)
+            .where(
+                TransactionRow.order_id == order.id,
+                TransactionRow.attempt == order.attempt,
+                TransactionRow.status == TransactionStatus.ACTION_REQUIRED.value,
+                TransactionRow.processor_reference != "",
+            )
+            .order_by(TransactionRow.created_at.desc())
+            .limit(1)
+        )
+        return charge
+
+    async def ask(self, order: OrderRow, charge: TransactionRow) -> bool:
+        """Applies the processor's view of the waiting payment; whether it still waits."""
+        stub = self.processors.get(charge.processor)
+        if stub is None:
+            return True
+        request = processor_service_pb2.GetPaymentRequest(
+            merchant_id=order.merchant_id, processor_reference=charge.processor_reference, order_id=order.id
+        )
+        try:
+            answer = await stub.GetPayment(request, timeout=self.call_timeout)
+        except grpc.aio.AioRpcError as error:
+            log.warning("cannot ask the processor", extra={"order_id": order.id, "error": error.code().name})
+            return False
+        event = ProcessorEvent(event_id=f"sweep-{order.id}", order_id=order.id, payment=answer.result)
+        applied = await apply_event(self.sessions, order.merchant_id, charge.processor, event)
+        return not applied.applied
+
+    async def expire(self, merchant_id: str, order_id: str) -> None:
+        async with self.sessions.begin() as session:
+            order = await session.scalar(
+                select(OrderRow).where(OrderRow.id == order_id, OrderRow.merchant_id == merchant_id).with_for_update()
+            )
+            if order is None or order.status != OrderStatus.REQUIRES_ACTION.value:
+                return
+            step = await settlement.begin_step(session, order, StepKind.VOID, order.amount)
+        log.info("voiding an order that waited too long for its customer", extra={"order_id": order_id})
+        await self.start_step(step)
