@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import shlex
 import signal
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from launcher import reconcile
 from launcher.platform import (
     ComponentError,
     DataDirInUseError,
@@ -33,6 +35,14 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a TCP port")
     return port
+
+
+def _when(text: str) -> datetime.datetime:
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an RFC 3339 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,9 +75,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--razorpay-sandbox-command", metavar="COMMAND", help="Razorpay sandbox command (--host/--port appended)"
     )
     dev.add_argument("--no-razorpay-sandbox", action="store_true", help="do not run the Razorpay sandbox")
+    dev.add_argument(
+        "--stripe-fault-proxy",
+        action="store_true",
+        help="put a fault-injecting proxy (POST /_sandbox/faults) between the services and localstripe",
+    )
     dev.add_argument("--no-migrate", action="store_true", help="skip the database migrations")
     dev.add_argument("--no-seed", action="store_true", help="skip creating the demo merchant")
     dev.add_argument("--no-envoy", action="store_true", help="do not run the gateway")
+
+    books = commands.add_parser(
+        "reconcile",
+        help="compare PayLoops' orders, charges and refunds with the processors' own records",
+        description="Compare every order created in a time window (optionally of one merchant) with the "
+        "processors' records: per object MATCH, MISMATCH, MISSING_AT_PROCESSOR, MISSING_AT_PAYLOOPS or "
+        "DUPLICATE, then totals. Read-only. Exits 1 on any discrepancy.",
+    )
+    books.add_argument("--since", type=_when, help="orders created at or after (RFC 3339; default 24 h ago)")
+    books.add_argument("--until", type=_when, help="orders created before (RFC 3339; default now)")
+    books.add_argument("--merchant", default="", help="only this merchant's orders")
+    books.add_argument("--json", action="store_true", help="one JSON document instead of a table")
+    books.add_argument(
+        "--data-dir", type=Path, default=Path(".payloops"), help="of the running `payloops up` (default ./.payloops)"
+    )
+    books.add_argument("--order-addr", help="the order service's gRPC address (default: from --data-dir)")
 
     rotate = commands.add_parser(
         "rotate-key",
@@ -114,6 +145,7 @@ def config_from_args(args: argparse.Namespace) -> PlatformConfig:
         with_envoy=not args.no_envoy,
         with_razorpay_sandbox=not args.no_razorpay_sandbox,
         razorpay_sandbox_command=shlex.split(args.razorpay_sandbox_command) if args.razorpay_sandbox_command else None,
+        stripe_fault_proxy=args.stripe_fault_proxy,
     )
 
 
@@ -203,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "up":
         _check_distinct_ports(parser, args)
         return cmd_up(args)
+    if args.command == "reconcile":
+        return reconcile.main(args)
     if args.command == "rotate-key":
         return rotate_key.main(["--batch-size", str(args.batch_size)])
     raise AssertionError(args.command)  # pragma: no cover - argparse rejects unknown commands

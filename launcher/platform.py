@@ -6,7 +6,7 @@
 Start order (components of one stage start together and are awaited together; stop goes
 stage by stage in reverse, each stage in parallel):
 
-    1. infrastructure: temporal, localstripe, razorpay sandbox, redis, postgres
+    1. infrastructure: temporal, localstripe (and its fault proxy), razorpay sandbox, redis, postgres
     2. migrations (`python -m services.common.migrate`, must exit 0)
     3. services (`python -m services.<name>`, ready on grpc.health.v1 SERVING)
     4. envoy (ready on GET /healthz)
@@ -147,6 +147,9 @@ class PlatformConfig:
     with_razorpay_sandbox: bool = True
     razorpay_sandbox_command: Sequence[str] | None = None
     """argv prefix, `--host H --port P` is appended; default `python -m sandboxes.razorpay`."""
+    stripe_fault_proxy: bool = False
+    """Put sandboxes.faultproxy between the services and localstripe (STRIPE_API_BASE points
+    at it), so tests can inject Stripe faults; dev and test only."""
     stop_timeout: float = 10.0
     supervise: bool = True
     """Restart a service or worker that exits, with backoff, as Kubernetes would."""
@@ -165,6 +168,8 @@ class Endpoints:
     temporal_address: str
     temporal_ui_url: str | None
     localstripe_url: str
+    """localstripe itself, also when the services reach it through the fault proxy."""
+    stripe_fault_proxy_url: str | None
     razorpay_sandbox_url: str | None
 
 
@@ -379,6 +384,10 @@ class Platform:
         return self.endpoints.localstripe_url
 
     @property
+    def stripe_fault_proxy_url(self) -> str | None:
+        return self.endpoints.stripe_fault_proxy_url
+
+    @property
     def razorpay_sandbox_url(self) -> str | None:
         return self.endpoints.razorpay_sandbox_url
 
@@ -479,6 +488,7 @@ class Platform:
             embedded_redis = EmbeddedRedis(directory=self.data_dir / "redis", port=free_port(), **common)
             redis, redis_url = embedded_redis, embedded_redis.url
         localstripe = LocalStripe(port=free_port(), state_file=self.data_dir / "localstripe.pickle", **python)
+        proxy_port = free_port() if config.stripe_fault_proxy else None
         sandbox_port = free_port() if config.with_razorpay_sandbox else None
         service_ports = {name: free_port() for name in config.service_names}
         gateway_port = (config.gateway_port or free_port(host)) if config.with_envoy else None
@@ -492,11 +502,18 @@ class Platform:
             temporal_address=temporal.address,
             temporal_ui_url=temporal.ui_url,
             localstripe_url=localstripe.url,
+            stripe_fault_proxy_url=None if proxy_port is None else f"http://{hostport(LOOPBACK, proxy_port)}",
             razorpay_sandbox_url=None if sandbox_port is None else f"http://{hostport(LOOPBACK, sandbox_port)}",
         )
         self.env = self._service_env()
 
         sandbox: list[Component] = []
+        if proxy_port is not None:
+            # Ready without localstripe: it only reaches it when a request comes.
+            argv = [sys.executable, "-m", "sandboxes.faultproxy", "--host", LOOPBACK, "--port", str(proxy_port)]
+            argv += ["--upstream", localstripe.url]
+            env = self._child_env(proxy_port)
+            sandbox.append(HttpProcess("stripe_fault_proxy", argv=argv, port=proxy_port, env=env, **python))
         if sandbox_port is not None:
             prefix = config.razorpay_sandbox_command or [sys.executable, "-m", "sandboxes.razorpay"]
             argv = [*prefix, "--host", LOOPBACK, "--port", str(sandbox_port)]
@@ -566,7 +583,7 @@ class Platform:
             "TEMPORAL_NAMESPACE": "default",
             "TEMPORAL_TASK_QUEUE": config.temporal_task_queue,
             **{f"{name.upper()}_SERVICE_ADDR": addr for name, addr in endpoints.service_addrs.items()},
-            "STRIPE_API_BASE": endpoints.localstripe_url,
+            "STRIPE_API_BASE": endpoints.stripe_fault_proxy_url or endpoints.localstripe_url,
             "PAYLOOPS_DATA_DIR": str(self.data_dir),
             "LOG_LEVEL": config.log_level,
             # Local merchant endpoints (a developer's or a test's server) are on loopback.

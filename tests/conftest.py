@@ -65,6 +65,8 @@ def platform(
         database_url=database_url,
         redis_url=redis_url,
         redis_key_prefix=prefix,
+        # Every Stripe call goes through the fault proxy (transparent until a fault is queued).
+        stripe_fault_proxy=True,
         # Short enough that the sandbox's injected slow answers (8 s) outlast a processor
         # call, so the tests exercise unknown outcomes and their resolution.
         extra_env={

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
 import sys
 
-from aiohttp import web
-
+from ..serving import run
 from .app import create_app
-
-log = logging.getLogger("sandboxes.razorpay")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -33,46 +27,22 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-async def _serve(args: argparse.Namespace) -> None:
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
     app = create_app(
         args.delay_ms,
         webhook_attempts=args.webhook_attempts,
         webhook_backoff_ms=args.webhook_backoff_ms,
         webhook_timeout_ms=args.webhook_timeout_ms,
     )
-    runner = web.AppRunner(
+    return run(
         app,
-        access_log=logging.getLogger("aiohttp.access") if args.access_log else None,
-        shutdown_timeout=1.0,  # don't wait long for requests sleeping in an injected fault
+        host=args.host,
+        port=args.port,
+        name="razorpay-sandbox",
+        log_level=args.log_level,
+        access_log=args.access_log,
     )
-    await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        site = web.TCPSite(runner, args.host, args.port)
-        await site.start()
-        log.info("razorpay sandbox listening on http://%s:%d (delay %.0f ms)", args.host, args.port, args.delay_ms)
-        await stop.wait()
-        log.info("razorpay sandbox stopping")
-    finally:
-        await runner.cleanup()
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parse(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=args.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        asyncio.run(_serve(args))
-    except OSError as exc:  # e.g. the port is taken
-        log.error("razorpay sandbox cannot start: %s", exc)
-        return 1
-    return 0
 
 
 if __name__ == "__main__":

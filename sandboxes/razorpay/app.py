@@ -14,9 +14,10 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from yarl import URL
 
+from sandboxes.faults import ERROR_MODES, FaultBook, FaultSpecError, from_headers
+
 from . import ledger
 from .errors import RazorpayError, bad_request, server_fault, unauthorized, validation_error
-from .faults import ERROR_MODES, FaultBook, from_headers
 from .models import Payment, collection
 from .store import Account, Store
 from .webhooks import WebhookHub, sign
@@ -95,6 +96,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except RazorpayError as exc:
         return exc.response()
+    except FaultSpecError as exc:
+        return validation_error(str(exc), exc.field).response()
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -142,6 +145,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     await pause(request)  # whatever part of the delay the handler did not already wait
     if fault is not None and fault.mode == "timeout_after":
         await asyncio.sleep(fault.delay_s)
+    if fault is not None and fault.mode == "apply_then_500":
+        return server_fault(500).response()
     return response
 
 

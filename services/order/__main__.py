@@ -13,6 +13,7 @@ from payloops.order.v1 import (
     order_service_pb2,
     order_service_pb2_grpc,
 )
+from payloops.processor.v1 import processor_service_pb2_grpc
 from payloops.router.v1 import router_service_pb2_grpc
 from payloops.webhook.v1 import webhook_internal_service_pb2_grpc
 
@@ -24,6 +25,7 @@ from services.order.config import Settings
 from services.order.coordinator import PaymentCoordinator
 from services.order.idempotency import IdempotencyInterceptor, IdempotencyStore
 from services.order.internal_servicer import OrderInternalServicer
+from services.order.reconcile import Reconciler
 from services.order.refund_coordinator import RefundCoordinator
 from services.order.relay import OutboxRelay
 from services.order.servicer import OrderServicer
@@ -63,6 +65,7 @@ async def start(settings: ServiceSettings) -> None:
     channels = {
         "router": grpc.aio.insecure_channel(settings.router_service_addr),
         "webhook": grpc.aio.insecure_channel(settings.webhook_service_addr),
+        **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
     }
     temporal = await connect(settings.temporal_address, settings.temporal_namespace)
     payments = PaymentCoordinator(
@@ -84,17 +87,23 @@ async def start(settings: ServiceSettings) -> None:
         step_timeout=settings.payment_step_timeout_seconds,
     )
 
+    reconciler = Reconciler(
+        sessions,
+        {name: processor_service_pb2_grpc.ProcessorServiceStub(channels[name]) for name in settings.processor_addrs},
+        call_timeout=settings.processor_call_timeout_seconds,
+    )
+
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         # Checkout arrives with its issue; it answers UNIMPLEMENTED until then.
         servicer = OrderServicer(settings, sessions, payments, refunds)  # type: ignore[abstract]
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
         order_internal_service_pb2_grpc.add_OrderInternalServiceServicer_to_server(
-            OrderInternalServicer(sessions, refunds), server
+            OrderInternalServicer(sessions, refunds, reconciler), server
         )
         return [SERVICE, INTERNAL_SERVICE]
 
     relay = OutboxRelay(
-        sessions,
+        engine,
         webhook_internal_service_pb2_grpc.WebhookInternalServiceStub(channels["webhook"]),
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,

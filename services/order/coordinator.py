@@ -22,7 +22,7 @@ from services.common.temporal import start_once
 from services.order import repository, settlement
 from services.order.authorizations import AuthorizationStep, StepKind
 from services.order.domain import CaptureMethod, Order, OrderStatus
-from services.order.idempotency import request_key
+from services.order.idempotency import request_key, request_resumed
 from services.order.models import OrderRow
 from services.order.payments import Candidate, PaymentInput
 from services.order.workflows import AuthorizationWorkflow, PaymentWorkflow, StepOutcome
@@ -156,6 +156,8 @@ class PaymentCoordinator:
     async def capture(self, who: Caller, order_id: str, amount: int | None) -> Order:
         async with self.sessions.begin() as session:
             row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id, for_update=True)
+            if request_resumed() and row.status == OrderStatus.SUCCEEDED.value:
+                return repository.to_domain(row)  # the interrupted first request captured it
             if row.status != OrderStatus.AUTHORIZED.value:
                 raise FailedPrecondition(
                     message=f"an order in status {row.status} cannot be captured", reason="ORDER_NOT_CAPTURABLE"
@@ -184,6 +186,8 @@ class PaymentCoordinator:
         cancel is refused (refund it instead)."""
         async with self.sessions.begin() as session:
             row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id, for_update=True)
+            if request_resumed() and row.status == OrderStatus.CANCELLED.value:
+                return repository.to_domain(row)  # the interrupted first request cancelled it
             if row.status in settlement.ACTIONABLE[StepKind.VOID.value]:
                 step = await settlement.begin_step(session, row, StepKind.VOID, row.amount)
             else:

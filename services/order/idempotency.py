@@ -45,11 +45,18 @@ JOIN_POLL_SECONDS = 0.05
 
 log = logging.getLogger("payloops.order.idempotency")
 _request_key: ContextVar[str] = ContextVar("idempotency_key", default="")
+_resumed: ContextVar[bool] = ContextVar("idempotency_resumed", default=False)
 
 
 def request_key() -> str:
     """The Idempotency-Key of the request being handled ("" without one)."""
     return _request_key.get()
+
+
+def request_resumed() -> bool:
+    """Whether this request took its key over from an earlier request with the same key and
+    body that did not finish: whatever that one did, this one answers as its result."""
+    return _resumed.get()
 
 
 def matching(scope: dict[str, str]) -> list[Any]:
@@ -89,11 +96,11 @@ class IdempotencyStore:
         scope = {"merchant_id": who.merchant_id, "mode": who.mode, "key": key}
         digest = fingerprint(method, request)
         deadline = time.monotonic() + self.join_seconds
-        while (stored := await self._claim(scope, digest)) is not None:
-            if stored.state != RUNNING or stored.request_hash != digest or time.monotonic() >= deadline:
-                return await self._replay(stored, digest, context)
+        while isinstance(claim := await self._claim(scope, digest), IdempotencyKeyRow):
+            if claim.state != RUNNING or claim.request_hash != digest or time.monotonic() >= deadline:
+                return await self._replay(claim, digest, context)
             await asyncio.sleep(JOIN_POLL_SECONDS)
-        operation = asyncio.create_task(self._operate(scope, key, handler, request, context))
+        operation = asyncio.create_task(self._operate(scope, key, claim, handler, request, context))
         self._operations.add(operation)
         operation.add_done_callback(self._settled)
         return await asyncio.shield(operation)
@@ -103,10 +110,13 @@ class IdempotencyStore:
         if not operation.cancelled():
             operation.exception()  # retrieved: an answer nobody waited for is not an error
 
-    async def _operate(self, scope: dict[str, str], key: str, handler: Handler, request: Any, context: Context) -> Any:
+    async def _operate(
+        self, scope: dict[str, str], key: str, resumed: bool, handler: Handler, request: Any, context: Context
+    ) -> Any:
         """The handler, to its end whatever happens to the caller; then its answer is stored.
         While it runs its lease is renewed, so only a dead process loses the key."""
         _request_key.set(key)
+        _resumed.set(resumed)
         renewing = asyncio.create_task(self._renew(scope))
         try:
             response = await handler(request, context)
@@ -136,8 +146,9 @@ class IdempotencyStore:
             except Exception:  # a missed renewal only shortens the lease
                 log.warning("idempotency lease not renewed", exc_info=True)
 
-    async def _claim(self, scope: dict[str, str], digest: str) -> IdempotencyKeyRow | None:
-        """None when this request now owns the key; else the existing row."""
+    async def _claim(self, scope: dict[str, str], digest: str) -> IdempotencyKeyRow | bool:
+        """The existing row; or, when this request now owns the key, whether it took it over
+        from an earlier request that did not finish."""
         async with self.sessions.begin() as session:
             claimed = await session.execute(
                 insert(IdempotencyKeyRow)
@@ -146,7 +157,7 @@ class IdempotencyStore:
                 .returning(IdempotencyKeyRow.key)
             )
             if claimed.first() is not None:
-                return None
+                return False
             stale = IdempotencyKeyRow.updated_at < func.now() - self.lease
             row, lease_expired = (
                 await session.execute(select(IdempotencyKeyRow, stale).where(*matching(scope)).with_for_update())
@@ -156,7 +167,7 @@ class IdempotencyStore:
                 await session.execute(
                     update(IdempotencyKeyRow).filter_by(**scope).values(state=RUNNING, updated_at=func.now())
                 )
-                return None
+                return True
             session.expunge(row)
             return row
 

@@ -1,6 +1,8 @@
-"""OrderInternalService: proto <-> events.apply_event only."""
+"""OrderInternalService: proto <-> events.apply_event and reconcile.Reconciler only."""
 
 from __future__ import annotations
+
+from datetime import UTC
 
 from payloops.order.v1 import order_internal_service_pb2 as pb
 from payloops.order.v1 import order_internal_service_pb2_grpc
@@ -9,13 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.common.errors import FieldViolation, require
 from services.common.identity import Context
 from services.order.events import apply_event
+from services.order.reconcile import Reconciler
 from services.order.refund_coordinator import RefundCoordinator
 
 
 class OrderInternalServicer(order_internal_service_pb2_grpc.OrderInternalServiceServicer):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], refunds: RefundCoordinator) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], refunds: RefundCoordinator, reconciler: Reconciler
+    ) -> None:
         self.sessions = sessions
         self.refunds = refunds
+        self.reconciler = reconciler
 
     async def ApplyProcessorEvent(
         self, request: pb.ApplyProcessorEventRequest, context: Context
@@ -37,3 +43,30 @@ class OrderInternalServicer(order_internal_service_pb2_grpc.OrderInternalService
         elif done.applied and done.refund_id:
             await self.refunds.nudge(done.refund_id)
         return pb.ApplyProcessorEventResponse(applied=done.applied, order_id=done.order_id, refund_id=done.refund_id)
+
+    async def Reconcile(self, request: pb.ReconcileRequest, context: Context) -> pb.ReconcileResponse:
+        require(
+            [FieldViolation(name, "is required") for name in ("start_time", "end_time") if not request.HasField(name)]
+        )
+        start, end = request.start_time.ToDatetime(tzinfo=UTC), request.end_time.ToDatetime(tzinfo=UTC)
+        require([FieldViolation("end_time", "must be after start_time")] if end <= start else [])
+        report = await self.reconciler.run(start, end, request.merchant_id)
+        return pb.ReconcileResponse(
+            findings=[
+                pb.ReconcileFinding(
+                    object_type=f.object_type,
+                    object_id=f.object_id,
+                    merchant_id=f.merchant_id,
+                    order_id=f.order_id,
+                    processor=f.processor,
+                    processor_reference=f.processor_reference,
+                    result=pb.ReconcileFinding.Result.Value(f.result),
+                    ours=f.ours,
+                    theirs=f.theirs,
+                )
+                for f in report.findings
+            ],
+            orders=report.orders,
+            net_ours=report.net_ours,
+            net_theirs=report.net_theirs,
+        )

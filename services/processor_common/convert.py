@@ -109,6 +109,7 @@ def payment_result(result: PaymentResult) -> processor_pb2.PaymentResult:
         processor_status=result.processor_status,
         parent_reference=result.parent_reference,
         currency=result.currency,
+        amount_refunded=result.amount_refunded,
     )
 
 

@@ -102,6 +102,7 @@ class PaymentResult:
     processor_status: str = ""
     parent_reference: str = ""
     currency: str = ""
+    amount_refunded: int = 0  # set by list_payments only
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ They are PayLoopsError subclasses, so the shared interceptor turns them into ric
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -130,6 +131,13 @@ class ProcessorPlugin(abc.ABC):
 
     @abc.abstractmethod
     async def get_refund(self, reference: str, credentials: Credentials) -> RefundResult: ...
+
+    @abc.abstractmethod
+    async def list_payments(
+        self, order_id: str, references: Sequence[str], credentials: Credentials
+    ) -> list[PaymentResult]:
+        """Every payment the processor holds for a PayLoops order (by order id where it can
+        search, and under `references`), once each, with amount_refunded. Read-only."""
 
     @abc.abstractmethod
     async def parse_webhook(self, request: WebhookRequest, credentials: Credentials) -> ProcessorEvent:

@@ -86,6 +86,12 @@ class ProcessorServicer(processor_service_pb2_grpc.ProcessorServiceServicer):
         result = await self.plugin.get_refund(request.processor_reference, credentials)
         return pb.GetRefundResponse(result=convert.refund_result(result))
 
+    async def ListPayments(self, request: pb.ListPaymentsRequest, context: Context) -> pb.ListPaymentsResponse:
+        convert.require_fields(merchant_id=request.merchant_id, order_id=request.order_id)
+        credentials = await self._credentials(request.merchant_id)
+        found = await self.plugin.list_payments(request.order_id, list(request.processor_references), credentials)
+        return pb.ListPaymentsResponse(payments=[convert.payment_result(p) for p in found])
+
     async def ParseWebhook(self, request: pb.ParseWebhookRequest, context: Context) -> pb.ParseWebhookResponse:
         convert.require_fields(merchant_id=request.merchant_id)
         webhook = WebhookRequest(body=request.body, headers={k.lower(): v for k, v in request.headers.items()})

@@ -14,6 +14,7 @@ Razorpay itself, so Void checks the payment is uncaptured and answers VOIDED.
 
 from __future__ import annotations
 
+import dataclasses
 import http.cookiejar
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -219,6 +220,30 @@ class RazorpayPlugin(ProcessorPlugin):
                 return NO_PAYMENT
             raise
         return most_relevant([wire.payment_result(p) for p in payments])
+
+    async def list_payments(
+        self, order_id: str, references: Sequence[str], credentials: Credentials
+    ) -> list[PaymentResult]:
+        """Razorpay cannot search by our order id: every payment of the Razorpay orders that
+        the references are (or that their payments belong to)."""
+        client = self._client(credentials)
+        payments: dict[str, Json] = {}
+        for reference in references:
+            try:
+                order = reference
+                if reference.startswith(wire.PAYMENT_PREFIX):
+                    payment = await self._call(client.payment.fetch, reference)
+                    payments[str(payment["id"])] = payment
+                    order = str(payment.get("order_id") or "")
+                if order.startswith(wire.ORDER_PREFIX):
+                    payments.update({str(p["id"]): p for p in await self._payments(client, order)})
+            except InvalidRequest as error:
+                if wire.refusal(error) != wire.ID_NOT_FOUND:
+                    raise
+        return [
+            dataclasses.replace(wire.payment_result(p), amount_refunded=int(p.get("amount_refunded") or 0))
+            for p in payments.values()
+        ]
 
     # -- refunds
 

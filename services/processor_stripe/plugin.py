@@ -9,9 +9,10 @@ is looked up by its PayLoops refund id before one is created.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
 
 import aiohttp
@@ -32,6 +33,7 @@ from services.processor_common.model import (
     PaymentLookup,
     PaymentRequest,
     PaymentResult,
+    PaymentStatus,
     ProcessorEvent,
     RefundRequest,
     RefundResult,
@@ -198,6 +200,29 @@ class StripePlugin(ProcessorPlugin):
             if not page.get("has_more") or not intents:
                 return intents
             params["starting_after"] = intents[-1]["id"]
+
+    async def list_payments(
+        self, order_id: str, references: Sequence[str], credentials: Credentials
+    ) -> list[PaymentResult]:
+        client = self._client(credentials)
+        intents = {str(i["id"]): i for i in wire.for_order(await self._order_intents(client, order_id), order_id)}
+        for reference in references:
+            if reference in intents:
+                continue
+            try:
+                intents[reference] = await self._call(client.v1.payment_intents.retrieve_async(reference))
+            except InvalidRequest as error:
+                if not wire.not_found(error):
+                    raise
+        found = []
+        for intent in intents.values():
+            result = wire.payment_result(intent)
+            if result.status is PaymentStatus.CAPTURED:  # only a captured payment has refunds
+                result = dataclasses.replace(
+                    result, amount_refunded=wire.refunded(await self._refunds(client, result.reference))
+                )
+            found.append(result)
+        return found
 
     # -- refunds
 

@@ -265,10 +265,17 @@ def refund_result(refund: Json) -> RefundResult:
 def refundable(intent: Json, refunds: Sequence[Json]) -> int:
     """What is left to refund. Asked explicitly because localstripe refunds the whole charge,
     not the remainder, when no amount is given."""
-    refunded = sum(
+    reserved = sum(
         int(r.get("amount") or 0) for r in refunds if REFUND_STATUS.get(str(r.get("status"))) is not RefundStatus.FAILED
     )
-    return _amount_captured(intent, payment_status(intent)) - refunded
+    return _amount_captured(intent, payment_status(intent)) - reserved
+
+
+def refunded(refunds: Sequence[Json]) -> int:
+    """What the refunds gave back (succeeded ones only)."""
+    return sum(
+        int(r.get("amount") or 0) for r in refunds if REFUND_STATUS.get(str(r.get("status"))) is RefundStatus.SUCCEEDED
+    )
 
 
 def refund_for(refunds: Sequence[Json], refund_id: str) -> Json | None:

@@ -16,7 +16,8 @@ class Base(DeclarativeBase):
 
 class ProcessorEventRow(Base):
     """A verified processor webhook, recorded before it is acknowledged; applied_at is set
-    once the order service has applied it (a NULL is retried until it is)."""
+    once the order service has applied it (a NULL is retried until it is, by the sweep,
+    from next_attempt_at on)."""
 
     __tablename__ = "processor_events"
     __table_args__ = (UniqueConstraint("processor", "merchant_id", "event_id", name="processor_events_unique"),)
@@ -37,3 +38,6 @@ class ProcessorEventRow(Base):
     last_error: Mapped[str] = mapped_column(String(1000), default="")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the sweep may try it (again): a while after it is received (the apply right
+    # after recording goes first), then later after each failure (backoff).
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

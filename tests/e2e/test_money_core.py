@@ -8,6 +8,9 @@ money its orders moved."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +22,7 @@ import httpx
 import psycopg
 import pytest
 
-from launcher.platform import Platform
+from launcher.platform import REPO_ROOT, Platform
 from tests.conftest import seed_merchant
 from tests.e2e.flows import (
     VISA,
@@ -96,6 +99,28 @@ def razorpay_books(platform: Platform, account: str) -> tuple[int, int]:
     return int(stats["amount_captured"]), int(stats["amount_refunded"])
 
 
+def reconcile(platform: Platform, merchant: Merchant) -> tuple[int, dict[str, Any]]:
+    """`payloops reconcile` for the merchant's orders: its exit code and its JSON report."""
+    done = subprocess.run(
+        [sys.executable, "-m", "launcher", "reconcile", "--json", "--merchant", merchant.id]
+        + ["--order-addr", platform.service_addrs["order"]],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
+    assert done.stdout, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return done.returncode, report
+
+
+def assert_reconciled(platform: Platform, merchant: Merchant) -> None:
+    code, report = reconcile(platform, merchant)
+    unmatched = [f for f in report["findings"] if f["result"] != "MATCH"]
+    assert (code, unmatched) == (0, []), report
+    assert report["netOurs"] == report["netTheirs"]
+
+
 def stripe_intents(platform: Platform, order_id: str) -> list[dict[str, Any]]:
     """localstripe's PaymentIntents of one order (it has no search: every page is listed)."""
     found: list[dict[str, Any]] = []
@@ -125,6 +150,7 @@ def test_a_refund_retried_after_a_client_timeout_runs_once(merchant: Merchant, p
     assert (after["status"], after["amountRefunded"]) == ("PARTIALLY_REFUNDED", 3000)
     assert len([t for t in transactions(rest, order["id"]) if t["type"] == "REFUND"]) == 1
     assert razorpay_books(platform, merchant.razorpay) == our_books(rest) == (10_000, 3000)
+    assert_reconciled(platform, merchant)
 
 
 def test_a_payment_completed_after_its_order_was_cancelled_is_refunded(merchant: Merchant, platform: Platform) -> None:
@@ -149,6 +175,7 @@ def test_a_payment_completed_after_its_order_was_cancelled_is_refunded(merchant:
     assert razorpay_books(platform, merchant.razorpay) == our_books(rest) == (25_000, 25_000)
     again = rest.post(f"/v1/orders/{order['id']}/refund", json={})
     assert (again.status_code, reason(again)) == (400, "ORDER_NOT_REFUNDABLE")  # nothing left: it was refunded
+    assert_reconciled(platform, merchant)
 
 
 def test_cancel_during_3ds_at_stripe_cancels_the_payment_intent(merchant: Merchant, platform: Platform) -> None:
@@ -160,6 +187,7 @@ def test_cancel_during_3ds_at_stripe_cancels_the_payment_intent(merchant: Mercha
     [intent] = stripe_intents(platform, order["id"])
     assert intent["status"] == "canceled"  # a later confirm is refused
     assert our_books(rest) == (0, 0)
+    assert_reconciled(platform, merchant)
 
 
 def test_a_processor_service_killed_mid_payment_charges_once_and_the_platform_keeps_serving(
@@ -185,6 +213,7 @@ def test_a_processor_service_killed_mid_payment_charges_once_and_the_platform_ke
     platform.wait_ready("processor_razorpay")
     assert platform.restarts.get("processor_razorpay", 0) >= 1
     assert paid(rest, currency="INR", amount=500)["status"] == "SUCCEEDED"  # serving again
+    assert_reconciled(platform, merchant)
 
 
 def test_the_order_service_killed_mid_pay_then_a_retry_with_the_same_key_joins_the_payment(
@@ -207,6 +236,7 @@ def test_the_order_service_killed_mid_pay_then_a_retry_with_the_same_key_joins_t
     assert (retried.json()["status"], retried.json()["processor"]) == ("SUCCEEDED", "razorpay"), retried.text
     assert [(t["processor"], t["status"]) for t in transactions(rest, order["id"])] == [("razorpay", "SUCCEEDED")]
     assert razorpay_books(platform, merchant.razorpay) == our_books(rest) == (12_000, 0)
+    assert_reconciled(platform, merchant)
 
 
 def test_an_order_stranded_in_processing_is_paid_by_the_sweep(merchant: Merchant, platform: Platform) -> None:
@@ -225,6 +255,7 @@ def test_an_order_stranded_in_processing_is_paid_by_the_sweep(merchant: Merchant
     final = eventually(lambda: (o := rest.get(f"/v1/orders/{order['id']}").json())["status"] != "PROCESSING" and o)
     assert (final["status"], final["processor"]) == ("SUCCEEDED", "razorpay")
     assert razorpay_books(platform, merchant.razorpay) == our_books(rest) == (7_000, 0)
+    assert_reconciled(platform, merchant)
 
 
 def test_a_lost_3ds_webhook_is_made_up_for_by_asking_the_processor(merchant: Merchant, platform: Platform) -> None:
@@ -237,6 +268,7 @@ def test_a_lost_3ds_webhook_is_made_up_for_by_asking_the_processor(merchant: Mer
     final = eventually(lambda: (o := rest.get(f"/v1/orders/{order['id']}").json())["status"] == "SUCCEEDED" and o)
     assert final["amountCaptured"] == 8_800
     assert razorpay_books(platform, merchant.razorpay) == our_books(rest) == (8_800, 0)
+    assert_reconciled(platform, merchant)
 
 
 def test_an_order_waiting_for_3ds_past_its_expiry_is_cancelled_at_the_processor(
@@ -252,3 +284,18 @@ def test_an_order_waiting_for_3ds_past_its_expiry_is_cancelled_at_the_processor(
     assert final["status"] == "CANCELLED"
     [intent] = stripe_intents(platform, order["id"])
     assert intent["status"] == "canceled"
+    assert_reconciled(platform, merchant)
+
+
+def test_reconcile_reports_money_the_processor_holds_that_payloops_does_not(
+    merchant: Merchant, platform: Platform
+) -> None:
+    order = paid(merchant.rest, currency="INR", amount=2_500)
+    with psycopg.connect(platform.database_libpq_url) as db:  # books damaged behind PayLoops' back
+        db.execute("UPDATE orders.orders SET amount_captured = 0 WHERE id = %s", (order["id"],))
+        db.execute("UPDATE orders.transactions SET status = 'FAILED' WHERE order_id = %s", (order["id"],))
+    code, report = reconcile(platform, merchant)
+    assert code == 1
+    results = {(f["objectType"], f["result"]) for f in report["findings"] if f["orderId"] == order["id"]}
+    assert results == {("payment", "MISSING_AT_PAYLOOPS"), ("order", "MISMATCH")}
+    assert (int(report["netOurs"]), int(report["netTheirs"])) == (0, 2_500)

@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
+from launcher.cli import build_parser, config_from_args
 from launcher.platform import REPO_ROOT
 from tests.launcher.conftest import PYTHON, Reaper, family, mentioning, standin_cli_args, wait_gone
 
@@ -51,6 +52,20 @@ def test_a_busy_user_port_is_one_line_and_exit_2(tmp_path: Path, busy_port: int,
     assert done.stderr == f"payloops: port {busy_port} on 127.0.0.1 is already in use (set {flag})\n"
     assert done.stdout == ""
     assert not data_dir.exists()  # checked before anything started
+
+
+def _cmdline(pid: int) -> str:
+    """A process's command line; empty once it has exited (the killed router, a finished postgres backend)."""
+    try:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.NoSuchProcess:
+        return ""
+
+
+def test_stripe_fault_proxy_flag() -> None:
+    parser = build_parser()
+    assert config_from_args(parser.parse_args(["up", "--stripe-fault-proxy"])).stripe_fault_proxy
+    assert not config_from_args(parser.parse_args(["up"])).stripe_fault_proxy
 
 
 class _Running:
@@ -123,7 +138,7 @@ def test_a_service_that_dies_is_restarted_and_infrastructure_dying_stops_everyth
 
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
-    router = next(pid for pid in running.children if "--name router" in " ".join(psutil.Process(pid).cmdline()))
+    router = next(pid for pid in running.children if "--name router" in _cmdline(pid))
     os.kill(router, signal.SIGKILL)
     assert restarted.wait(30), "".join(stderr)
     assert stderr[0].startswith("payloops: router was killed by SIGKILL; restarting it in 0.5 s (restart 1)")
@@ -132,9 +147,7 @@ def test_a_service_that_dies_is_restarted_and_infrastructure_dying_stops_everyth
 
     endpoints = json.loads((data_dir / "run" / "endpoints.json").read_text())
     sandbox_port = endpoints["razorpay_sandbox_url"].rpartition(":")[2]
-    sandbox = next(
-        pid for pid in running.children if f"--port {sandbox_port}" in " ".join(psutil.Process(pid).cmdline())
-    )
+    sandbox = next(pid for pid in running.children if f"--port {sandbox_port}" in _cmdline(pid))
     os.kill(sandbox, signal.SIGKILL)
     assert running.process.wait(timeout=30) == 1
     reader.join(timeout=10)  # to the end of its stderr

@@ -60,8 +60,8 @@ def test_start_check_stop_and_restart_on_the_same_data(tmp_path: Path, reaper: R
     data_dir = tmp_path / "data"
     reaper.watch(marker=data_dir)
 
-    # -- first run: fresh data dir ----------------------------------------------------------
-    platform = Platform(standin_config(data_dir))
+    # -- first run: fresh data dir, Stripe through the fault proxy ---------------------------
+    platform = Platform(standin_config(data_dir, stripe_fault_proxy=True))
     try:
         platform.start()
         tracked = family(platform.pids().values())  # includes the PostgreSQL backends
@@ -82,9 +82,13 @@ def test_start_check_stop_and_restart_on_the_same_data(tmp_path: Path, reaper: R
         host, _, port = platform.temporal_address.rpartition(":")
         assert is_listening(host, int(port))
 
-        status, body = _http("POST", f"{platform.localstripe_url}/v1/customers", b"email=ada%40example.com")
+        proxy_url = platform.stripe_fault_proxy_url
+        assert proxy_url is not None and proxy_url != platform.localstripe_url
+        status, body = _http("POST", f"{proxy_url}/v1/customers", b"email=ada%40example.com")
         assert status == 200
         customer_id = json.loads(body)["id"]
+        status, body = _http("GET", f"{platform.localstripe_url}/v1/customers/{customer_id}")
+        assert status == 200 and json.loads(body)["email"] == "ada@example.com"
 
         for name, address in platform.service_addrs.items():
             assert _serving(address), name
@@ -106,7 +110,7 @@ def test_start_check_stop_and_restart_on_the_same_data(tmp_path: Path, reaper: R
         env = platform.service_env("order")
         assert env["PORT"] == platform.service_addrs["order"].rpartition(":")[2]
         assert env["ORDER_SERVICE_ADDR"] == platform.service_addrs["order"]
-        assert env["STRIPE_API_BASE"] == platform.localstripe_url
+        assert env["STRIPE_API_BASE"] == proxy_url
         assert env["RAZORPAY_BASE_URL"] == platform.razorpay_sandbox_url  # the SDK adds /v1 itself
         assert env["TEMPORAL_ADDRESS"] == platform.temporal_address
         assert env["PAYLOOPS_ENV"] == "dev" and env["REDIS_KEY_PREFIX"] == "payloops:"
@@ -140,6 +144,8 @@ def test_start_check_stop_and_restart_on_the_same_data(tmp_path: Path, reaper: R
         client.close()
         status, body = _http("GET", f"{again.localstripe_url}/v1/customers/{customer_id}")
         assert status == 200 and json.loads(body)["email"] == "ada@example.com"
+        assert again.stripe_fault_proxy_url is None  # off by default: the services reach localstripe
+        assert again.service_env("order")["STRIPE_API_BASE"] == again.localstripe_url
 
         # a service that dies is restarted, and the platform keeps running
         first_pid = again.pids()["router"]

@@ -219,6 +219,29 @@ async def test_refunds_full_partial_and_idempotent(side: Side) -> None:
     assert (fetched.result.status, fetched.result.amount) == (RefundStatus.SUCCEEDED, 300)
 
 
+async def test_list_payments_shows_each_payment_of_an_order_once_with_its_refunds(side: Side) -> None:
+    payment, reference, result = await paid(side, capture=True)
+    refund = pb.RefundRequest(
+        context=pb.CallContext(merchant_id=payment.merchant, idempotency_key=f"refund-{payment.order_id}"),
+        processor_reference=result.processor_reference,
+        refund_id=f"ref_{uuid.uuid4().hex[:12]}",
+        amount=400,
+        currency=side.currency,
+    )
+    assert (await side.stub.Refund(refund, timeout=10)).result.status == RefundStatus.SUCCEEDED
+    references = sorted({reference, result.processor_reference})
+    request = pb.ListPaymentsRequest(
+        merchant_id=payment.merchant, order_id=payment.order_id, processor_references=references
+    )
+    [listed] = (await side.stub.ListPayments(request, timeout=10)).payments
+    assert (listed.status, listed.processor_reference) == (Status.CAPTURED, result.processor_reference)
+    assert (listed.amount, listed.amount_captured, listed.amount_refunded) == (payment.amount, payment.amount, 400)
+    assert listed.currency == side.currency
+    other = attempt(side)
+    nothing = pb.ListPaymentsRequest(merchant_id=other.merchant, order_id=other.order_id)
+    assert list((await side.stub.ListPayments(nothing, timeout=10)).payments) == []
+
+
 # -- lookups and resuming
 
 

@@ -379,6 +379,11 @@ def test_server_faults(sandbox: Sandbox) -> None:
     create_order(client)
     assert sandbox.control("DELETE", "/_sandbox/faults")["cleared"] == 1
 
+    # a bad spec is a validation error naming the field (the spec parsing is shared with the Stripe proxy)
+    bad = httpx.post(f"{sandbox.url}/_sandbox/faults", json={"mode": "refund_later"})
+    assert bad.status_code == 400
+    assert (bad.json()["error"]["code"], bad.json()["error"]["field"]) == ("BAD_REQUEST_ERROR", "mode")
+
 
 def test_timeout_after_applies_the_payment(sandbox: Sandbox) -> None:
     client = sandbox.client()
@@ -401,6 +406,38 @@ def test_timeout_after_applies_the_payment(sandbox: Sandbox) -> None:
     # a blind retry cannot charge twice
     with pytest.raises(BadRequestError, match="already paid"):
         pay(client, order)
+
+
+def test_apply_then_500_applies_the_payment_and_the_refund(sandbox: Sandbox) -> None:
+    client = sandbox.client()
+    account = key_of(client)
+    order = create_order(client)
+    sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        json={"account": account, "path_contains": "/payments/create", "mode": "apply_then_500"},
+    )
+    with pytest.raises(ServerError):
+        pay(client, order)
+    payments = client.order.payments(order["id"])
+    assert payments["count"] == 1 and payments["items"][0]["status"] == "captured"
+    assert client.order.fetch(order["id"])["status"] == "paid"
+    payment_id = payments["items"][0]["id"]
+
+    sandbox.control(
+        "POST", "/_sandbox/faults", json={"account": account, "path_contains": "/refund", "mode": "apply_then_500"}
+    )
+    response = httpx.post(
+        f"{sandbox.url}/v1/payments/{payment_id}/refund", json={"amount": 1000}, auth=(account, SECRET)
+    )
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "SERVER_ERROR"
+    refunds = client.payment.fetch_multiple_refund(payment_id)
+    assert refunds["count"] == 1
+    assert (refunds["items"][0]["status"], refunds["items"][0]["amount"]) == ("processed", 1000)
+    assert client.payment.fetch(payment_id)["amount_refunded"] == 1000
+    queued = sandbox.control("GET", "/_sandbox/faults")["items"]
+    assert [rule for rule in queued if rule["account"] == account] == []  # both consumed
 
 
 def test_accounts_are_isolated_and_authenticated(sandbox: Sandbox) -> None:

@@ -63,7 +63,12 @@ class InboundWebhooks:
             raise relay(error) from None
         async with self.sessions.begin() as session:
             row = await repository.record_event(
-                session=session, processor=processor, merchant_id=request.merchant_id, event=parsed.event, body=body
+                session=session,
+                processor=processor,
+                merchant_id=request.merchant_id,
+                event=parsed.event,
+                body=body,
+                sweep_after=self.applier.sweep_after,
             )
         if row.applied_at is None:
             self.applier.apply_soon(row)

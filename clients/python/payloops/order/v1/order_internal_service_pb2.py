@@ -23,10 +23,11 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from payloops.processor.v1 import processor_pb2 as payloops_dot_processor_dot_v1_dot_processor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.payloops/order/v1/order_internal_service.proto\x12\x11payloops.order.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a%payloops/processor/v1/processor.proto\"\x8c\x01\n\x1a\x41pplyProcessorEventRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tprocessor\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12:\n\x05\x65vent\x18\x03 \x01(\x0b\x32%.payloops.processor.v1.ProcessorEventB\x04\xe2\x41\x01\x02\"S\n\x1b\x41pplyProcessorEventResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x11\n\trefund_id\x18\x03 \x01(\t2\x8c\x01\n\x14OrderInternalService\x12t\n\x13\x41pplyProcessorEvent\x12-.payloops.order.v1.ApplyProcessorEventRequest\x1a..payloops.order.v1.ApplyProcessorEventResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.payloops/order/v1/order_internal_service.proto\x12\x11payloops.order.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%payloops/processor/v1/processor.proto\"\x8c\x01\n\x1a\x41pplyProcessorEventRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tprocessor\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12:\n\x05\x65vent\x18\x03 \x01(\x0b\x32%.payloops.processor.v1.ProcessorEventB\x04\xe2\x41\x01\x02\"S\n\x1b\x41pplyProcessorEventResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x11\n\trefund_id\x18\x03 \x01(\t\"\x91\x01\n\x10ReconcileRequest\x12\x34\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x13\n\x0bmerchant_id\x18\x03 \x01(\t\"\xe8\x02\n\x10ReconcileFinding\x12\x13\n\x0bobject_type\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12\x11\n\tprocessor\x18\x05 \x01(\t\x12\x1b\n\x13processor_reference\x18\x06 \x01(\t\x12:\n\x06result\x18\x07 \x01(\x0e\x32*.payloops.order.v1.ReconcileFinding.Result\x12\x0c\n\x04ours\x18\x08 \x01(\t\x12\x0e\n\x06theirs\x18\t \x01(\t\"{\n\x06Result\x12\x16\n\x12RESULT_UNSPECIFIED\x10\x00\x12\t\n\x05MATCH\x10\x01\x12\x0c\n\x08MISMATCH\x10\x02\x12\x18\n\x14MISSING_AT_PROCESSOR\x10\x03\x12\x17\n\x13MISSING_AT_PAYLOOPS\x10\x04\x12\r\n\tDUPLICATE\x10\x05\"\x80\x01\n\x11ReconcileResponse\x12\x35\n\x08\x66indings\x18\x01 \x03(\x0b\x32#.payloops.order.v1.ReconcileFinding\x12\x0e\n\x06orders\x18\x02 \x01(\x05\x12\x10\n\x08net_ours\x18\x03 \x01(\x03\x12\x12\n\nnet_theirs\x18\x04 \x01(\x03\x32\xe4\x01\n\x14OrderInternalService\x12t\n\x13\x41pplyProcessorEvent\x12-.payloops.order.v1.ApplyProcessorEventRequest\x1a..payloops.order.v1.ApplyProcessorEventResponse\x12V\n\tReconcile\x12#.payloops.order.v1.ReconcileRequest\x1a$.payloops.order.v1.ReconcileResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,10 +40,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APPLYPROCESSOREVENTREQUEST'].fields_by_name['processor']._serialized_options = b'\342A\001\002'
   _globals['_APPLYPROCESSOREVENTREQUEST'].fields_by_name['event']._loaded_options = None
   _globals['_APPLYPROCESSOREVENTREQUEST'].fields_by_name['event']._serialized_options = b'\342A\001\002'
-  _globals['_APPLYPROCESSOREVENTREQUEST']._serialized_start=142
-  _globals['_APPLYPROCESSOREVENTREQUEST']._serialized_end=282
-  _globals['_APPLYPROCESSOREVENTRESPONSE']._serialized_start=284
-  _globals['_APPLYPROCESSOREVENTRESPONSE']._serialized_end=367
-  _globals['_ORDERINTERNALSERVICE']._serialized_start=370
-  _globals['_ORDERINTERNALSERVICE']._serialized_end=510
+  _globals['_RECONCILEREQUEST'].fields_by_name['start_time']._loaded_options = None
+  _globals['_RECONCILEREQUEST'].fields_by_name['start_time']._serialized_options = b'\342A\001\002'
+  _globals['_RECONCILEREQUEST'].fields_by_name['end_time']._loaded_options = None
+  _globals['_RECONCILEREQUEST'].fields_by_name['end_time']._serialized_options = b'\342A\001\002'
+  _globals['_APPLYPROCESSOREVENTREQUEST']._serialized_start=175
+  _globals['_APPLYPROCESSOREVENTREQUEST']._serialized_end=315
+  _globals['_APPLYPROCESSOREVENTRESPONSE']._serialized_start=317
+  _globals['_APPLYPROCESSOREVENTRESPONSE']._serialized_end=400
+  _globals['_RECONCILEREQUEST']._serialized_start=403
+  _globals['_RECONCILEREQUEST']._serialized_end=548
+  _globals['_RECONCILEFINDING']._serialized_start=551
+  _globals['_RECONCILEFINDING']._serialized_end=911
+  _globals['_RECONCILEFINDING_RESULT']._serialized_start=788
+  _globals['_RECONCILEFINDING_RESULT']._serialized_end=911
+  _globals['_RECONCILERESPONSE']._serialized_start=914
+  _globals['_RECONCILERESPONSE']._serialized_end=1042
+  _globals['_ORDERINTERNALSERVICE']._serialized_start=1045
+  _globals['_ORDERINTERNALSERVICE']._serialized_end=1273
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,12 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from payloops.processor.v1 import processor_pb2 as _processor_pb2
 import builtins as _builtins
 import sys
@@ -78,3 +82,166 @@ class ApplyProcessorEventResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ApplyProcessorEventResponse: _TypeAlias = ApplyProcessorEventResponse  # noqa: Y015
+
+@_typing.final
+class ReconcileRequest(_message.Message):
+    """Request of Reconcile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    MERCHANT_ID_FIELD_NUMBER: _builtins.int
+    merchant_id: _builtins.str
+    """Only this merchant's orders; empty: every merchant."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Orders created at or after this time."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """Orders created before this time."""
+
+    def __init__(
+        self,
+        *,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        merchant_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "merchant_id", b"merchant_id", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReconcileRequest: _TypeAlias = ReconcileRequest  # noqa: Y015
+
+@_typing.final
+class ReconcileFinding(_message.Message):
+    """One object compared with the processor's record of it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Result:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _ResultEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[ReconcileFinding._Result.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        RESULT_UNSPECIFIED: ReconcileFinding._Result.ValueType  # 0
+        """Never set."""
+        MATCH: ReconcileFinding._Result.ValueType  # 1
+        """Both books agree."""
+        MISMATCH: ReconcileFinding._Result.ValueType  # 2
+        """Both have the object, with another status or amount."""
+        MISSING_AT_PROCESSOR: ReconcileFinding._Result.ValueType  # 3
+        """PayLoops records money the processor does not hold."""
+        MISSING_AT_PAYLOOPS: ReconcileFinding._Result.ValueType  # 4
+        """The processor holds money PayLoops does not record."""
+        DUPLICATE: ReconcileFinding._Result.ValueType  # 5
+        """The processor took the money of one order more than once."""
+
+    class Result(_Result, metaclass=_ResultEnumTypeWrapper):
+        """How the two books compare."""
+
+    RESULT_UNSPECIFIED: ReconcileFinding.Result.ValueType  # 0
+    """Never set."""
+    MATCH: ReconcileFinding.Result.ValueType  # 1
+    """Both books agree."""
+    MISMATCH: ReconcileFinding.Result.ValueType  # 2
+    """Both have the object, with another status or amount."""
+    MISSING_AT_PROCESSOR: ReconcileFinding.Result.ValueType  # 3
+    """PayLoops records money the processor does not hold."""
+    MISSING_AT_PAYLOOPS: ReconcileFinding.Result.ValueType  # 4
+    """The processor holds money PayLoops does not record."""
+    DUPLICATE: ReconcileFinding.Result.ValueType  # 5
+    """The processor took the money of one order more than once."""
+
+    OBJECT_TYPE_FIELD_NUMBER: _builtins.int
+    OBJECT_ID_FIELD_NUMBER: _builtins.int
+    MERCHANT_ID_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    PROCESSOR_FIELD_NUMBER: _builtins.int
+    PROCESSOR_REFERENCE_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    OURS_FIELD_NUMBER: _builtins.int
+    THEIRS_FIELD_NUMBER: _builtins.int
+    object_type: _builtins.str
+    """"payment" (a charge or authorization), "refund" or "order" (its totals)."""
+    object_id: _builtins.str
+    """The PayLoops id (transaction, refund or order id), empty for a payment only the
+    processor knows.
+    """
+    merchant_id: _builtins.str
+    """The merchant."""
+    order_id: _builtins.str
+    """The order."""
+    processor: _builtins.str
+    """The processor."""
+    processor_reference: _builtins.str
+    """The processor's id of the object."""
+    result: Global___ReconcileFinding.Result.ValueType
+    """The comparison."""
+    ours: _builtins.str
+    """PayLoops' view, e.g. "SUCCEEDED 1999"."""
+    theirs: _builtins.str
+    """The processor's view, e.g. "CAPTURED 1999"."""
+    def __init__(
+        self,
+        *,
+        object_type: _builtins.str = ...,
+        object_id: _builtins.str = ...,
+        merchant_id: _builtins.str = ...,
+        order_id: _builtins.str = ...,
+        processor: _builtins.str = ...,
+        processor_reference: _builtins.str = ...,
+        result: Global___ReconcileFinding.Result.ValueType = ...,
+        ours: _builtins.str = ...,
+        theirs: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merchant_id", b"merchant_id", "object_id", b"object_id", "object_type", b"object_type", "order_id", b"order_id", "ours", b"ours", "processor", b"processor", "processor_reference", b"processor_reference", "result", b"result", "theirs", b"theirs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReconcileFinding: _TypeAlias = ReconcileFinding  # noqa: Y015
+
+@_typing.final
+class ReconcileResponse(_message.Message):
+    """Response of Reconcile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    ORDERS_FIELD_NUMBER: _builtins.int
+    NET_OURS_FIELD_NUMBER: _builtins.int
+    NET_THEIRS_FIELD_NUMBER: _builtins.int
+    orders: _builtins.int
+    """Orders compared."""
+    net_ours: _builtins.int
+    """Captured minus refunded over the compared orders, in PayLoops' books (minor units,
+    summed across currencies: a check figure, not an amount).
+    """
+    net_theirs: _builtins.int
+    """The same in the processors' books."""
+    @_builtins.property
+    def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReconcileFinding]:
+        """One per compared object."""
+
+    def __init__(
+        self,
+        *,
+        findings: _abc.Iterable[Global___ReconcileFinding] | None = ...,
+        orders: _builtins.int = ...,
+        net_ours: _builtins.int = ...,
+        net_theirs: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["findings", b"findings", "net_ours", b"net_ours", "net_theirs", b"net_theirs", "orders", b"orders"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReconcileResponse: _TypeAlias = ReconcileResponse  # noqa: Y015

@@ -40,6 +40,11 @@ class OrderInternalServiceStub:
                 request_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ApplyProcessorEventRequest.SerializeToString,
                 response_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ApplyProcessorEventResponse.FromString,
                 _registered_method=True)
+        self.Reconcile = channel.unary_unary(
+                '/payloops.order.v1.OrderInternalService/Reconcile',
+                request_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileRequest.SerializeToString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileResponse.FromString,
+                _registered_method=True)
 
 
 class OrderInternalServiceServicer:
@@ -55,6 +60,14 @@ class OrderInternalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Reconcile(self, request, context):
+        """Compares PayLoops' orders, charges and refunds created in a time window (optionally of
+        one merchant) with the processors' own records. Read-only: it changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderInternalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -62,6 +75,11 @@ def add_OrderInternalServiceServicer_to_server(servicer, server):
                     servicer.ApplyProcessorEvent,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ApplyProcessorEventRequest.FromString,
                     response_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ApplyProcessorEventResponse.SerializeToString,
+            ),
+            'Reconcile': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reconcile,
+                    request_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileRequest.FromString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -92,6 +110,33 @@ class OrderInternalService:
             '/payloops.order.v1.OrderInternalService/ApplyProcessorEvent',
             payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ApplyProcessorEventRequest.SerializeToString,
             payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ApplyProcessorEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reconcile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.order.v1.OrderInternalService/Reconcile',
+            payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileRequest.SerializeToString,
+            payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileResponse.FromString,
             options,
             channel_credentials,
             insecure,

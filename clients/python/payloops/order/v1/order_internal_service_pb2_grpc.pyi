@@ -38,6 +38,10 @@ class OrderInternalServiceStub:
     an object forward (a late "processing" after "succeeded" is ignored), and applying
     the same event again changes nothing.
     """
+    Reconcile: _grpc.UnaryUnaryMultiCallable[_order_internal_service_pb2.ReconcileRequest, _order_internal_service_pb2.ReconcileResponse]
+    """Compares PayLoops' orders, charges and refunds created in a time window (optionally of
+    one merchant) with the processors' own records. Read-only: it changes nothing.
+    """
 
 @_typing.type_check_only
 class OrderInternalServiceAsyncStub(OrderInternalServiceStub):
@@ -48,6 +52,10 @@ class OrderInternalServiceAsyncStub(OrderInternalServiceStub):
     """Applies a verified processor event to its order or refund. An event only ever moves
     an object forward (a late "processing" after "succeeded" is ignored), and applying
     the same event again changes nothing.
+    """
+    Reconcile: _aio.UnaryUnaryMultiCallable[_order_internal_service_pb2.ReconcileRequest, _order_internal_service_pb2.ReconcileResponse]  # type: ignore[assignment]
+    """Compares PayLoops' orders, charges and refunds created in a time window (optionally of
+    one merchant) with the processors' own records. Read-only: it changes nothing.
     """
 
 class OrderInternalServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -62,6 +70,16 @@ class OrderInternalServiceServicer(metaclass=_abc_1.ABCMeta):
         """Applies a verified processor event to its order or refund. An event only ever moves
         an object forward (a late "processing" after "succeeded" is ignored), and applying
         the same event again changes nothing.
+        """
+
+    @_abc_1.abstractmethod
+    def Reconcile(
+        self,
+        request: _order_internal_service_pb2.ReconcileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_internal_service_pb2.ReconcileResponse, _abc.Awaitable[_order_internal_service_pb2.ReconcileResponse]]:
+        """Compares PayLoops' orders, charges and refunds created in a time window (optionally of
+        one merchant) with the processors' own records. Read-only: it changes nothing.
         """
 
 def add_OrderInternalServiceServicer_to_server(servicer: OrderInternalServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

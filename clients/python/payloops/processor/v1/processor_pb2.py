@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%payloops/processor/v1/processor.proto\x12\x15payloops.processor.v1\"\x9a\x03\n\rPaymentResult\x12;\n\x06status\x18\x01 \x01(\x0e\x32+.payloops.processor.v1.PaymentResult.Status\x12\x1b\n\x13processor_reference\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x17\n\x0f\x61mount_captured\x18\x04 \x01(\x05\x12\x14\n\x0c\x66\x61ilure_code\x18\x05 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x06 \x01(\t\x12\x17\n\x0fnext_action_url\x18\x07 \x01(\t\x12\x18\n\x10processor_status\x18\x08 \x01(\t\x12\x18\n\x10parent_reference\x18\t \x01(\t\x12\x10\n\x08\x63urrency\x18\n \x01(\t\"x\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\x13\n\x0fREQUIRES_ACTION\x10\x02\x12\x0e\n\nAUTHORIZED\x10\x03\x12\x0c\n\x08\x43\x41PTURED\x10\x04\x12\n\n\x06\x46\x41ILED\x10\x05\x12\n\n\x06VOIDED\x10\x06\"\xf0\x01\n\x0cRefundResult\x12:\n\x06status\x18\x01 \x01(\x0e\x32*.payloops.processor.v1.RefundResult.Status\x12\x1b\n\x13processor_reference\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x14\n\x0c\x66\x61ilure_code\x18\x04 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x05 \x01(\t\"H\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\r\n\tSUCCEEDED\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\"\xd6\x01\n\x0eProcessorEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x37\n\x07payment\x18\x03 \x01(\x0b\x32$.payloops.processor.v1.PaymentResultH\x00\x12\x35\n\x06refund\x18\x04 \x01(\x0b\x32#.payloops.processor.v1.RefundResultH\x00\x12\x10\n\x08order_id\x18\x05 \x01(\t\x12\x11\n\trefund_id\x18\x06 \x01(\tB\t\n\x07subjectb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%payloops/processor/v1/processor.proto\x12\x15payloops.processor.v1\"\xb3\x03\n\rPaymentResult\x12;\n\x06status\x18\x01 \x01(\x0e\x32+.payloops.processor.v1.PaymentResult.Status\x12\x1b\n\x13processor_reference\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x17\n\x0f\x61mount_captured\x18\x04 \x01(\x05\x12\x14\n\x0c\x66\x61ilure_code\x18\x05 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x06 \x01(\t\x12\x17\n\x0fnext_action_url\x18\x07 \x01(\t\x12\x18\n\x10processor_status\x18\x08 \x01(\t\x12\x18\n\x10parent_reference\x18\t \x01(\t\x12\x10\n\x08\x63urrency\x18\n \x01(\t\x12\x17\n\x0f\x61mount_refunded\x18\x0b \x01(\x05\"x\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\x13\n\x0fREQUIRES_ACTION\x10\x02\x12\x0e\n\nAUTHORIZED\x10\x03\x12\x0c\n\x08\x43\x41PTURED\x10\x04\x12\n\n\x06\x46\x41ILED\x10\x05\x12\n\n\x06VOIDED\x10\x06\"\xf0\x01\n\x0cRefundResult\x12:\n\x06status\x18\x01 \x01(\x0e\x32*.payloops.processor.v1.RefundResult.Status\x12\x1b\n\x13processor_reference\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x14\n\x0c\x66\x61ilure_code\x18\x04 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x05 \x01(\t\"H\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\r\n\tSUCCEEDED\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\"\xd6\x01\n\x0eProcessorEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x37\n\x07payment\x18\x03 \x01(\x0b\x32$.payloops.processor.v1.PaymentResultH\x00\x12\x35\n\x06refund\x18\x04 \x01(\x0b\x32#.payloops.processor.v1.RefundResultH\x00\x12\x10\n\x08order_id\x18\x05 \x01(\t\x12\x11\n\trefund_id\x18\x06 \x01(\tB\t\n\x07subjectb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,13 +32,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'payloops.processor.v1.proce
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PAYMENTRESULT']._serialized_start=65
-  _globals['_PAYMENTRESULT']._serialized_end=475
-  _globals['_PAYMENTRESULT_STATUS']._serialized_start=355
-  _globals['_PAYMENTRESULT_STATUS']._serialized_end=475
-  _globals['_REFUNDRESULT']._serialized_start=478
-  _globals['_REFUNDRESULT']._serialized_end=718
-  _globals['_REFUNDRESULT_STATUS']._serialized_start=646
-  _globals['_REFUNDRESULT_STATUS']._serialized_end=718
-  _globals['_PROCESSOREVENT']._serialized_start=721
-  _globals['_PROCESSOREVENT']._serialized_end=935
+  _globals['_PAYMENTRESULT']._serialized_end=500
+  _globals['_PAYMENTRESULT_STATUS']._serialized_start=380
+  _globals['_PAYMENTRESULT_STATUS']._serialized_end=500
+  _globals['_REFUNDRESULT']._serialized_start=503
+  _globals['_REFUNDRESULT']._serialized_end=743
+  _globals['_REFUNDRESULT_STATUS']._serialized_start=671
+  _globals['_REFUNDRESULT_STATUS']._serialized_end=743
+  _globals['_PROCESSOREVENT']._serialized_start=746
+  _globals['_PROCESSOREVENT']._serialized_end=960
 # @@protoc_insertion_point(module_scope)

@@ -74,6 +74,7 @@ class PaymentResult(_message.Message):
     PROCESSOR_STATUS_FIELD_NUMBER: _builtins.int
     PARENT_REFERENCE_FIELD_NUMBER: _builtins.int
     CURRENCY_FIELD_NUMBER: _builtins.int
+    AMOUNT_REFUNDED_FIELD_NUMBER: _builtins.int
     status: Global___PaymentResult.Status.ValueType
     """Canonical status."""
     processor_reference: _builtins.str
@@ -94,6 +95,8 @@ class PaymentResult(_message.Message):
     """The processor object the payment belongs to, when it has one (Razorpay: its order id)."""
     currency: _builtins.str
     """ISO 4217 upper-case currency of amount."""
+    amount_refunded: _builtins.int
+    """Amount refunded so far (succeeded refunds), in minor units; set by ListPayments."""
     def __init__(
         self,
         *,
@@ -107,10 +110,11 @@ class PaymentResult(_message.Message):
         processor_status: _builtins.str = ...,
         parent_reference: _builtins.str = ...,
         currency: _builtins.str = ...,
+        amount_refunded: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_captured", b"amount_captured", "currency", b"currency", "failure_code", b"failure_code", "failure_message", b"failure_message", "next_action_url", b"next_action_url", "parent_reference", b"parent_reference", "processor_reference", b"processor_reference", "processor_status", b"processor_status", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_captured", b"amount_captured", "amount_refunded", b"amount_refunded", "currency", b"currency", "failure_code", b"failure_code", "failure_message", b"failure_message", "next_action_url", b"next_action_url", "parent_reference", b"parent_reference", "processor_reference", b"processor_reference", "processor_status", b"processor_status", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -498,6 +498,64 @@ class GetRefundResponse(_message.Message):
 Global___GetRefundResponse: _TypeAlias = GetRefundResponse  # noqa: Y015
 
 @_typing.final
+class ListPaymentsRequest(_message.Message):
+    """Request of ListPayments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MERCHANT_ID_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    PROCESSOR_REFERENCES_FIELD_NUMBER: _builtins.int
+    merchant_id: _builtins.str
+    """The merchant whose credentials are used."""
+    order_id: _builtins.str
+    """The PayLoops order."""
+    @_builtins.property
+    def processor_references(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """References PayLoops recorded for the order at this processor (payments, or the objects
+        payments belong to, such as Razorpay orders).
+        """
+
+    def __init__(
+        self,
+        *,
+        merchant_id: _builtins.str = ...,
+        order_id: _builtins.str = ...,
+        processor_references: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merchant_id", b"merchant_id", "order_id", b"order_id", "processor_references", b"processor_references"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentsRequest: _TypeAlias = ListPaymentsRequest  # noqa: Y015
+
+@_typing.final
+class ListPaymentsResponse(_message.Message):
+    """Response of ListPayments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[_processor_pb2.PaymentResult]:
+        """Every payment found, once each, with amount_refunded set."""
+
+    def __init__(
+        self,
+        *,
+        payments: _abc.Iterable[_processor_pb2.PaymentResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payments", b"payments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentsResponse: _TypeAlias = ListPaymentsResponse  # noqa: Y015
+
+@_typing.final
 class ParseWebhookRequest(_message.Message):
     """Request of ParseWebhook."""
 

@@ -73,6 +73,11 @@ class ProcessorServiceStub:
                 request_serializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.GetRefundRequest.SerializeToString,
                 response_deserializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.GetRefundResponse.FromString,
                 _registered_method=True)
+        self.ListPayments = channel.unary_unary(
+                '/payloops.processor.v1.ProcessorService/ListPayments',
+                request_serializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.ListPaymentsRequest.SerializeToString,
+                response_deserializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.ListPaymentsResponse.FromString,
+                _registered_method=True)
         self.ParseWebhook = channel.unary_unary(
                 '/payloops.processor.v1.ProcessorService/ParseWebhook',
                 request_serializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.ParseWebhookRequest.SerializeToString,
@@ -139,6 +144,15 @@ class ProcessorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPayments(self, request, context):
+        """Lists every payment the processor holds for a PayLoops order (found by the order id
+        where the processor can search, and under the given references), with the amount
+        refunded of each: what reconciliation compares PayLoops' books with. Read-only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ParseWebhook(self, request, context):
         """Verifies a processor webhook's signature and reduces it to a ProcessorEvent.
         """
@@ -183,6 +197,11 @@ def add_ProcessorServiceServicer_to_server(servicer, server):
                     servicer.GetRefund,
                     request_deserializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.GetRefundRequest.FromString,
                     response_serializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.GetRefundResponse.SerializeToString,
+            ),
+            'ListPayments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayments,
+                    request_deserializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.ListPaymentsRequest.FromString,
+                    response_serializer=payloops_dot_processor_dot_v1_dot_processor__service__pb2.ListPaymentsResponse.SerializeToString,
             ),
             'ParseWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.ParseWebhook,
@@ -383,6 +402,33 @@ class ProcessorService:
             '/payloops.processor.v1.ProcessorService/GetRefund',
             payloops_dot_processor_dot_v1_dot_processor__service__pb2.GetRefundRequest.SerializeToString,
             payloops_dot_processor_dot_v1_dot_processor__service__pb2.GetRefundResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.processor.v1.ProcessorService/ListPayments',
+            payloops_dot_processor_dot_v1_dot_processor__service__pb2.ListPaymentsRequest.SerializeToString,
+            payloops_dot_processor_dot_v1_dot_processor__service__pb2.ListPaymentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

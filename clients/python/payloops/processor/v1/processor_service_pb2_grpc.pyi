@@ -55,6 +55,11 @@ class ProcessorServiceStub:
     """Returns the processor's current view of a payment."""
     GetRefund: _grpc.UnaryUnaryMultiCallable[_processor_service_pb2.GetRefundRequest, _processor_service_pb2.GetRefundResponse]
     """Returns the processor's current view of a refund."""
+    ListPayments: _grpc.UnaryUnaryMultiCallable[_processor_service_pb2.ListPaymentsRequest, _processor_service_pb2.ListPaymentsResponse]
+    """Lists every payment the processor holds for a PayLoops order (found by the order id
+    where the processor can search, and under the given references), with the amount
+    refunded of each: what reconciliation compares PayLoops' books with. Read-only.
+    """
     ParseWebhook: _grpc.UnaryUnaryMultiCallable[_processor_service_pb2.ParseWebhookRequest, _processor_service_pb2.ParseWebhookResponse]
     """Verifies a processor webhook's signature and reduces it to a ProcessorEvent."""
 
@@ -85,6 +90,11 @@ class ProcessorServiceAsyncStub(ProcessorServiceStub):
     """Returns the processor's current view of a payment."""
     GetRefund: _aio.UnaryUnaryMultiCallable[_processor_service_pb2.GetRefundRequest, _processor_service_pb2.GetRefundResponse]  # type: ignore[assignment]
     """Returns the processor's current view of a refund."""
+    ListPayments: _aio.UnaryUnaryMultiCallable[_processor_service_pb2.ListPaymentsRequest, _processor_service_pb2.ListPaymentsResponse]  # type: ignore[assignment]
+    """Lists every payment the processor holds for a PayLoops order (found by the order id
+    where the processor can search, and under the given references), with the amount
+    refunded of each: what reconciliation compares PayLoops' books with. Read-only.
+    """
     ParseWebhook: _aio.UnaryUnaryMultiCallable[_processor_service_pb2.ParseWebhookRequest, _processor_service_pb2.ParseWebhookResponse]  # type: ignore[assignment]
     """Verifies a processor webhook's signature and reduces it to a ProcessorEvent."""
 
@@ -154,6 +164,17 @@ class ProcessorServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_processor_service_pb2.GetRefundResponse, _abc.Awaitable[_processor_service_pb2.GetRefundResponse]]:
         """Returns the processor's current view of a refund."""
+
+    @_abc_1.abstractmethod
+    def ListPayments(
+        self,
+        request: _processor_service_pb2.ListPaymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_processor_service_pb2.ListPaymentsResponse, _abc.Awaitable[_processor_service_pb2.ListPaymentsResponse]]:
+        """Lists every payment the processor holds for a PayLoops order (found by the order id
+        where the processor can search, and under the given references), with the amount
+        refunded of each: what reconciliation compares PayLoops' books with. Read-only.
+        """
 
     @_abc_1.abstractmethod
     def ParseWebhook(

@@ -1,29 +1,37 @@
-"""Fault injection for ``/v1`` requests.
+"""Fault injection shared by the sandboxes: the Razorpay sandbox and the Stripe fault proxy.
 
 Queue a fault with ``POST /_sandbox/faults``::
 
-    {"account": "rzp_test_abc",      # optional: only this key id's requests (default: all)
+    {"account": "rzp_test_abc",      # optional: only this account's requests (default: all)
      "path_contains": "/payments",   # optional: substring of the request path (default: any)
      "method": "POST",               # optional (default: any)
      "mode": "http_503",             # see MODES
      "delay_ms": 15000,              # for the timeout_* and delay modes
      "count": 1}                     # how many matching requests it hits; -1 = until cleared
 
-or set it on one request with the headers ``X-Sandbox-Fault: <mode>`` and
-``X-Sandbox-Fault-Delay-Ms: <ms>`` (a header wins over the queue and consumes nothing).
+The account is the Razorpay key id, or for the Stripe proxy the API key of the request's
+``Authorization`` header. The Razorpay sandbox also takes a fault on one request with the
+headers ``X-Sandbox-Fault: <mode>`` and ``X-Sandbox-Fault-Delay-Ms: <ms>`` (a header wins over
+the queue and consumes nothing).
 
-Modes:
+Modes ("apply": the Razorpay sandbox processes the request, the Stripe proxy forwards it to
+localstripe; the error body is Razorpay's ``SERVER_ERROR`` / ``GATEWAY_ERROR`` or Stripe's
+``api_error``):
 
-- ``http_500`` / ``http_503``: answer that status with a ``SERVER_ERROR`` body, apply nothing.
-- ``http_502``: answer 502 with a ``GATEWAY_ERROR`` body, apply nothing.
+- ``http_500`` / ``http_503``: answer that status with a server error body, apply nothing.
+- ``http_502``: answer 502 (Razorpay: a ``GATEWAY_ERROR`` body), apply nothing.
 - ``timeout_before``: wait ``delay_ms`` (default 15000), then answer 503 without applying.
 - ``timeout_after``: apply the request (e.g. create and capture the payment), then wait
   ``delay_ms`` (default 15000) before answering: the client times out although the
   processor did the work.
-- ``delay``: wait ``delay_ms`` (default 1000) while processing (after a refund's idempotency
-  key is claimed, before state is checked), then answer normally.
-- ``refund_pending``: a refund created by the request starts ``pending`` instead of
-  ``processed``; settle it with ``POST /_sandbox/refunds/{id}/process``.
+- ``apply_then_500``: apply the request (e.g. create and capture the payment, create the
+  refund), then answer 500 with a server error body instead of its answer: the client sees
+  a failure although the processor did the work.
+- ``delay``: wait ``delay_ms`` (default 1000), then answer normally. The Razorpay sandbox
+  waits while processing (after a refund's idempotency key is claimed, before state is
+  checked); the Stripe proxy waits before forwarding.
+- ``refund_pending`` (Razorpay only): a refund created by the request starts ``pending``
+  instead of ``processed``; settle it with ``POST /_sandbox/refunds/{id}/process``.
 
 Matching is first-in first-out over the queued rules; the rule list is short (tests), so the
 per-request cost does not grow with stored objects.
@@ -36,15 +44,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import validation_error
-
 ERROR_MODES = {"http_500": 500, "http_502": 502, "http_503": 503}
 DEFAULT_DELAY_MS = {"timeout_before": 15000.0, "timeout_after": 15000.0, "delay": 1000.0}
-MODES = frozenset({*ERROR_MODES, *DEFAULT_DELAY_MS, "refund_pending"})
+MODES = frozenset({*ERROR_MODES, *DEFAULT_DELAY_MS, "apply_then_500", "refund_pending"})
 MAX_DELAY_MS = 600_000.0
 
 FAULT_HEADER = "X-Sandbox-Fault"
 FAULT_DELAY_HEADER = "X-Sandbox-Fault-Delay-Ms"
+
+
+class FaultSpecError(ValueError):
+    """A fault spec (or header) that does not parse; each sandbox answers it as its 400."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +96,9 @@ class FaultRule:
         }
 
 
-def _mode(value: Any) -> str:
-    if value not in MODES:
-        raise validation_error(f"mode must be one of {sorted(MODES)}", "mode")
+def _mode(value: Any, modes: frozenset[str]) -> str:
+    if value not in modes:
+        raise FaultSpecError(f"mode must be one of {sorted(modes)}", "mode")
     assert isinstance(value, str)
     return value
 
@@ -95,31 +109,32 @@ def _delay_ms(mode: str, value: Any) -> float:
     try:
         delay = float(value)
     except (TypeError, ValueError):
-        raise validation_error("delay_ms must be a number", "delay_ms") from None
+        raise FaultSpecError("delay_ms must be a number", "delay_ms") from None
     if not 0 <= delay <= MAX_DELAY_MS:
-        raise validation_error(f"delay_ms must be between 0 and {MAX_DELAY_MS:.0f}", "delay_ms")
+        raise FaultSpecError(f"delay_ms must be between 0 and {MAX_DELAY_MS:.0f}", "delay_ms")
     return delay
 
 
 def _optional_str(spec: Mapping[str, Any], name: str) -> str | None:
     value = spec.get(name)
     if value is not None and not isinstance(value, str):
-        raise validation_error(f"{name} must be a string", name)
+        raise FaultSpecError(f"{name} must be a string", name)
     return value
 
 
 class FaultBook:
-    """The queue of pending faults."""
+    """The queue of pending faults, accepting `modes` (default: every mode)."""
 
-    def __init__(self) -> None:
+    def __init__(self, modes: frozenset[str] = MODES) -> None:
+        self.modes = modes
         self._rules: list[FaultRule] = []
         self._ids = itertools.count(1)
 
     def add(self, spec: Mapping[str, Any]) -> FaultRule:
-        mode = _mode(spec.get("mode"))
+        mode = _mode(spec.get("mode"), self.modes)
         count = spec.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or not (count >= 1 or count == -1):
-            raise validation_error("count must be a positive integer, or -1 for until cleared", "count")
+            raise FaultSpecError("count must be a positive integer, or -1 for until cleared", "count")
         method = _optional_str(spec, "method")
         rule = FaultRule(
             id=next(self._ids),
@@ -158,5 +173,5 @@ def from_headers(headers: Mapping[str, str]) -> Fault | None:
     mode = headers.get(FAULT_HEADER)
     if not mode:
         return None
-    mode = _mode(mode.strip().lower())
+    mode = _mode(mode.strip().lower(), MODES)
     return Fault(mode, _delay_ms(mode, headers.get(FAULT_DELAY_HEADER)) / 1000)
