@@ -679,9 +679,10 @@ def envoy_path() -> str:
 
 class Envoy(ProcessComponent):
     """The gateway: config rendered to <run dir>/envoy.yaml, ready when GET /healthz on the
-    gateway port answers 200."""
+    gateway port answers 200. Stateless, so restarted like a service."""
 
     ready_timeout = 30.0
+    restartable = True
 
     def __init__(
         self,

@@ -155,6 +155,10 @@ class PlatformConfig:
     """Restart a service or worker that exits, with backoff, as Kubernetes would."""
     on_restart: Callable[[str], None] | None = None
     """Told one line per restart; default: printed to stderr."""
+    restart_delays: tuple[float, float] = (0.5, 30.0)
+    """The first and the longest wait before a restart (doubling in between)."""
+    restart_limit: int = 8
+    """Restarts in a row, none lasting a minute, after which a component failed for good."""
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,8 @@ class Platform:
             for component in stage:
                 supervised = self._supervisor is not None and component.restartable
                 reason = component.failure() if component.long_lived and not supervised else None
+                if supervised and self._supervisor is not None:
+                    reason = self._supervisor.given_up.get(component.name)
                 if reason is not None:
                     raise ComponentError(
                         component.name, f"{reason} unexpectedly", component.tail(20), self._log_path(component)
@@ -696,8 +702,6 @@ class Supervisor:
     component has stayed up a while), and says so; the platform keeps serving meanwhile."""
 
     POLL_SECONDS = 0.2
-    FIRST_DELAY = 0.5
-    MAX_DELAY = 30.0
     HEALTHY_AFTER = 60.0
 
     def __init__(self, platform: Platform) -> None:
@@ -706,6 +710,8 @@ class Supervisor:
         self._thread = threading.Thread(target=self._run, name="payloops-supervisor", daemon=True)
         self._failures: dict[str, int] = {}
         self._since: dict[str, float] = {}
+        self.given_up: dict[str, str] = {}
+        """Components that kept failing, with their last reason: Platform.check() raises."""
 
     def start(self) -> None:
         self._thread.start()
@@ -728,6 +734,8 @@ class Supervisor:
                 if self._stopping.is_set():
                     return
                 reason = component.failure()
+                if component.name in self.given_up:
+                    continue
                 if reason is None:
                     if time.monotonic() - self._since.get(component.name, 0.0) > self.HEALTHY_AFTER:
                         self._failures.pop(component.name, None)
@@ -737,7 +745,12 @@ class Supervisor:
     def _restart(self, component: Component, reason: str) -> None:
         failures = self._failures.get(component.name, 0) + 1
         self._failures[component.name] = failures
-        delay = min(self.FIRST_DELAY * 2 ** (failures - 1), self.MAX_DELAY)
+        limit, (first, longest) = self.platform.config.restart_limit, self.platform.config.restart_delays
+        if failures > limit:
+            self.given_up[component.name] = f"{reason} ({limit} restarts did not last)"
+            self._say(f"{component.name} {reason}; it failed {limit} times in a row: giving up")
+            return
+        delay = min(first * 2 ** (failures - 1), longest)
         self._say(f"{component.name} {reason}; restarting it in {delay:.1f} s (restart {failures})")
         if self._stopping.wait(delay):
             return

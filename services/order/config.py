@@ -28,6 +28,8 @@ class Settings(ServiceSettings):
     stuck_after_seconds: float = Field(default=30, gt=0)
     requires_action_check_seconds: float = Field(default=60, gt=0)
     requires_action_expiry_seconds: float = Field(default=86_400, gt=0)
+    # How long a charge given up on is watched for a capture that lands late anyway.
+    late_capture_watch_seconds: float = Field(default=3 * 86_400, gt=0)
 
     # The outbox relay (relay.py): how often it looks for new events when idle, and how
     # long one PublishEvent call may take.

@@ -6,7 +6,9 @@ A Temporal schedule starts SweepWorkflow every SWEEP_SECONDS; its one activity, 
 - starts the workflow of a payment attempt left PROCESSING without one;
 - asks the processor about orders waiting in REQUIRES_ACTION (a lost webhook) and applies
   its answer like a webhook; past REQUIRES_ACTION_EXPIRY_SECONDS, voids them (cancelled at
-  the processor, or left to lapse there; a capture that lands afterwards is refunded).
+  the processor, or left to lapse there; a capture that lands afterwards is refunded);
+- asks about charges given up on recently (cancelled in 3-D Secure, abandoned after an
+  unknown outcome): a capture no webhook announced is booked and refunded.
 Each pass takes bounded batches, oldest first, and holds no transaction across a call."""
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 from payloops.processor.v1 import processor_service_pb2
-from payloops.processor.v1.processor_pb2 import ProcessorEvent
+from payloops.processor.v1.processor_pb2 import PaymentResult, ProcessorEvent
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -33,6 +35,7 @@ from services.order.coordinator import payment_input
 from services.order.domain import OrderStatus, TransactionStatus
 from services.order.events import apply_event
 from services.order.models import OrderRow, RefundRow, TransactionRow
+from services.order.payments import PROCESSOR_UNAVAILABLE
 from services.order.refund_coordinator import RefundCoordinator
 from services.order.workflows import SWEEP_ACTIVITY, AuthorizationWorkflow, PaymentWorkflow
 
@@ -44,6 +47,8 @@ BATCH = 100
 # Objects that stay as they are (a refund pending for days at its processor) must not hold
 # up the others: each pass takes its batch in no particular order.
 ANY_ORDER = func.random()
+# Failure codes of charges given up on while the processor might still capture them.
+GIVEN_UP = ("cancelled", PROCESSOR_UNAVAILABLE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +59,8 @@ class SweepSettings:
     action_check_after: timedelta
     # ...and this old is voided.
     action_expiry: timedelta
+    # A charge given up on this recently is watched for a late capture.
+    late_capture_watch: timedelta
     step_timeout: float
     task_queue: str
 
@@ -83,6 +90,7 @@ class SweepActivities:
             "steps": await self.pending_steps(),
             "payments": await self.stranded_payments(),
             "waiting_for_action": await self.orders_waiting_for_action(),
+            "late_captures": await self.late_captures(),
         }
         if any(done.values()):
             log.info("sweep", extra=done)
@@ -217,22 +225,63 @@ class SweepActivities:
         )
         return charge
 
-    async def ask(self, order: OrderRow, charge: TransactionRow) -> bool:
-        """Applies the processor's view of the waiting payment; whether it still waits."""
-        stub = self.processors.get(charge.processor)
+    async def payment_at(self, processor: str, merchant_id: str, reference: str, order_id: str) -> PaymentResult | None:
+        """The processor's view of a payment; None if it cannot be asked now (next pass)."""
+        stub = self.processors.get(processor)
         if stub is None:
-            return True
+            return None
         request = processor_service_pb2.GetPaymentRequest(
-            merchant_id=order.merchant_id, processor_reference=charge.processor_reference, order_id=order.id
+            merchant_id=merchant_id, processor_reference=reference, order_id=order_id
         )
         try:
             answer = await stub.GetPayment(request, timeout=self.call_timeout)
         except grpc.aio.AioRpcError as error:
-            log.warning("cannot ask the processor", extra={"order_id": order.id, "error": error.code().name})
+            log.warning("cannot ask the processor", extra={"order_id": order_id, "error": error.code().name})
+            return None
+        return answer.result
+
+    async def ask(self, order: OrderRow, charge: TransactionRow) -> bool:
+        """Applies the processor's view of the waiting payment; whether it still waits."""
+        found = await self.payment_at(charge.processor, order.merchant_id, charge.processor_reference, order.id)
+        if found is None:
             return False
-        event = ProcessorEvent(event_id=f"sweep-{order.id}", order_id=order.id, payment=answer.result)
+        event = ProcessorEvent(event_id=f"sweep-{order.id}", order_id=order.id, payment=found)
         applied = await apply_event(self.sessions, order.merchant_id, charge.processor, event)
         return not applied.applied
+
+    async def late_captures(self) -> int:
+        """Charges given up on (cancelled while the customer was in 3-D Secure, or abandoned
+        after an unknown outcome) in the last LATE_CAPTURE_WATCH_SECONDS: a capture the
+        processor made afterwards without a webhook telling us is found here, booked and
+        refunded. Returns how many were found captured."""
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(TransactionRow, OrderRow)
+                    .join(OrderRow, OrderRow.id == TransactionRow.order_id)
+                    .where(
+                        TransactionRow.type.in_(settlement.CHARGES),
+                        TransactionRow.status == TransactionStatus.FAILED.value,
+                        TransactionRow.failure_code.in_(GIVEN_UP),
+                        TransactionRow.processor_reference != "",
+                        TransactionRow.updated_at > self.cutoff(self.settings.late_capture_watch),
+                    )
+                    .order_by(ANY_ORDER)
+                    .limit(BATCH)
+                )
+            ).all()
+            charges = [(txn.processor, txn.processor_reference, order.merchant_id, order.id) for txn, order in rows]
+        captured = 0
+        for processor, reference, merchant_id, order_id in charges:
+            found = await self.payment_at(processor, merchant_id, reference, order_id)
+            if found is None or found.status != PaymentResult.CAPTURED:
+                continue
+            event = ProcessorEvent(event_id=f"sweep-{reference}", order_id=order_id, payment=found)
+            applied = await apply_event(self.sessions, merchant_id, processor, event)
+            if applied.refund_id and not applied.refund_started:
+                captured += 1
+                await self.refunds.start_stored(merchant_id, applied.refund_id)
+        return captured
 
     async def expire(self, merchant_id: str, order_id: str) -> None:
         async with self.sessions.begin() as session:

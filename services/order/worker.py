@@ -108,6 +108,7 @@ async def start(settings: ServiceSettings) -> None:
             stuck_after=timedelta(seconds=settings.stuck_after_seconds),
             action_check_after=timedelta(seconds=settings.requires_action_check_seconds),
             action_expiry=timedelta(seconds=settings.requires_action_expiry_seconds),
+            late_capture_watch=timedelta(seconds=settings.late_capture_watch_seconds),
             step_timeout=settings.payment_step_timeout_seconds,
             task_queue=settings.temporal_task_queue,
         ),

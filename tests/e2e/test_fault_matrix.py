@@ -248,7 +248,10 @@ def processor_events(platform: Platform, order_id: str) -> list[tuple[str, str]]
     return [(str(kind), str(outcome)) for kind, outcome in rows]
 
 
-@pytest.mark.parametrize(("processor", "operation"), [("razorpay", "pay"), ("razorpay", "refund"), ("stripe", "pay")])
+@pytest.mark.parametrize(
+    ("processor", "operation"),
+    [("razorpay", "pay"), ("razorpay", "capture"), ("razorpay", "refund"), ("stripe", "pay"), ("stripe", "capture")],
+)
 def test_a_webhook_arriving_before_the_api_answer(
     processor: str, operation: str, platform: Platform, merchant: Merchant
 ) -> None:

@@ -178,6 +178,24 @@ def test_a_payment_completed_after_its_order_was_cancelled_is_refunded(merchant:
     assert_reconciled(platform, merchant)
 
 
+def test_a_capture_after_cancel_that_no_webhook_announces_is_found_and_refunded(
+    merchant: Merchant, platform: Platform
+) -> None:
+    """No webhook endpoint at the sandbox: the sweep watches charges given up on and finds it."""
+    rest = merchant.rest
+    order = create(rest, currency="INR", amount=6_600)
+    waiting = pay(rest, order["id"], AUTHENTICATION_REQUIRED).json()
+    assert rest.post(f"/v1/orders/{order['id']}/cancel", json={}).json()["status"] == "CANCELLED"
+    redirect = waiting["nextAction"]["redirectUrl"]
+    httpx.post(redirect.removesuffix("/authenticate") + "/complete", json={"outcome": "success"})
+    refunded = eventually(
+        lambda: (o := rest.get(f"/v1/orders/{order['id']}").json()).get("amountRefunded") == 6_600 and o
+    )
+    assert (refunded["status"], refunded["amountCaptured"]) == ("CANCELLED", 6_600)
+    assert razorpay_books(platform, merchant.razorpay) == our_books(rest) == (6_600, 6_600)
+    assert_reconciled(platform, merchant)
+
+
 def test_cancel_during_3ds_at_stripe_cancels_the_payment_intent(merchant: Merchant, platform: Platform) -> None:
     rest = merchant.rest
     order = create(rest, currency="USD", amount=4200)

@@ -159,6 +159,15 @@ def test_start_check_stop_and_restart_on_the_same_data(tmp_path: Path, reaper: R
         assert any(line.startswith("router was killed by SIGKILL; restarting it") for line in restart_lines)
         again.check()
 
+        # so is the gateway, which keeps no state
+        os.kill(again.pids()["envoy"], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while again.restarts.get("envoy", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        again.wait_ready("envoy")
+        reaper.watch(family([again.pids()["envoy"]]))
+        assert urllib.request.urlopen(f"{again.gateway_url}/healthz", timeout=5).status == 200
+
         # infrastructure dying is reported
         os.kill(again.pids()["razorpay_sandbox"], signal.SIGKILL)
         deadline = time.monotonic() + 10  # a dying multi-threaded process is reapable a bit later
@@ -169,6 +178,35 @@ def test_start_check_stop_and_restart_on_the_same_data(tmp_path: Path, reaper: R
     finally:
         again.stop()
     _assert_all_stopped(tracked, data_dir)
+
+
+def test_a_service_that_keeps_dying_has_failed_for_good(tmp_path: Path, reaper: Reaper) -> None:
+    data_dir = tmp_path / "data"
+    reaper.watch(marker=data_dir)
+    lines: list[str] = []
+    config = standin_config(
+        data_dir, with_envoy=False, seed=False, restart_delays=(0.05, 0.1), restart_limit=2, on_restart=lines.append
+    )
+    platform = Platform(config)
+    try:
+        platform.start()
+        for restarts in (1, 2):
+            os.kill(platform.pids()["router"], signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while platform.restarts.get("router", 0) < restarts and time.monotonic() < deadline:
+                time.sleep(0.05)
+            platform.wait_ready("router")
+            reaper.watch(family([platform.pids()["router"]]))
+        platform.check()
+        os.kill(platform.pids()["router"], signal.SIGKILL)  # a third time in a row: it has failed for good
+        deadline = time.monotonic() + 30
+        with pytest.raises(ComponentError, match="router was killed by SIGKILL .2 restarts did not last"):
+            while time.monotonic() < deadline:
+                platform.check()
+                time.sleep(0.05)
+        assert lines[-1] == "router was killed by SIGKILL; it failed 2 times in a row: giving up"
+    finally:
+        platform.stop()
 
 
 def test_a_child_failing_during_start_up_stops_everything(tmp_path: Path, reaper: Reaper) -> None:
