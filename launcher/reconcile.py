@@ -41,9 +41,7 @@ def table(answer: pb.ReconcileResponse) -> str:
     ]
     header = ("RESULT", "OBJECT", "ID", "ORDER", "PROCESSOR", "PAYLOOPS", "PROCESSOR'S")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *rows]
-    ]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
     counts: dict[str, int] = {}
     for finding in answer.findings:
         counts[Result.Name(finding.result)] = counts.get(Result.Name(finding.result), 0) + 1
