@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.order.payments import AUTHORIZED, CAPTURED, FAILED, VOIDED
+from services.order.payments import CAPTURED, FAILED, VOIDED
 
 
 class StepKind(StrEnum):
@@ -49,5 +49,3 @@ FINAL = {
 }
 # What the processor reports when the step did what it was asked.
 DONE = {StepKind.CAPTURE.value: CAPTURED, StepKind.VOID.value: VOIDED}
-# Not final for a capture: the authorization is still there to capture.
-STILL_AUTHORIZED = AUTHORIZED

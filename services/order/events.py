@@ -26,7 +26,6 @@ PAYMENT_OUTCOMES = {
     PaymentStatus.AUTHORIZED: (OrderStatus.AUTHORIZED, "SUCCEEDED"),
     PaymentStatus.FAILED: (OrderStatus.FAILED, "FAILED"),
 }
-OPEN_ORDER = frozenset({OrderStatus.PROCESSING.value, OrderStatus.REQUIRES_ACTION.value})
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ async def apply_payment(
         return Applied(False, event.order_id)
     result = event.payment
     charges = await repository.charges_at(session=session, order=order, processor=processor)
-    if order.status in OPEN_ORDER:
+    if order.status in settlement.OPEN:
         charges = [c for c in charges if c.attempt == order.attempt]
     charge = event_charge(charges, result)
     if charge is None:
@@ -77,7 +76,7 @@ async def apply_payment(
         return Applied(refund is not None, order.id, refund.id if refund else "", refund_started=False)
     if order.status == OrderStatus.AUTHORIZED.value and status == CAPTURED:
         return Applied(await capture_reported(session, order, processor, result), order.id)
-    if order.status not in OPEN_ORDER or charge.attempt != order.attempt:
+    if order.status not in settlement.OPEN or charge.attempt != order.attempt:
         return Applied(False, order.id)
     target, charge_status = outcome
     repository.record_payment(

@@ -201,23 +201,6 @@ async def get_or_create_transaction(*, session: AsyncSession, values: dict[str, 
     return row
 
 
-async def find_transaction(
-    *, session: AsyncSession, order_id: str, attempt: int, type_: str, status: str
-) -> TransactionRow | None:
-    row: TransactionRow | None = await session.scalar(
-        select(TransactionRow)
-        .where(
-            TransactionRow.order_id == order_id,
-            TransactionRow.attempt == attempt,
-            TransactionRow.type == type_,
-            TransactionRow.status == status,
-        )
-        .order_by(TransactionRow.created_at.desc())
-        .limit(1)
-    )
-    return row
-
-
 async def list_transactions(*, session: AsyncSession, caller: Caller, order_id: str) -> list[TransactionRow]:
     await order_row_or_raise(session=session, caller=caller, order_id=order_id)
     rows = await session.scalars(
