@@ -1,29 +1,46 @@
-"""Create-and-pay throughput through the gateway, against the processor sandbox called
-directly (the floor), measured in the same run.
+"""Create-and-pay through the gateway against the processor sandbox called directly (the
+floor), in one run, at each number of concurrent clients.
 
-    .venv/bin/payloops up &                       # note the demo API key it prints
-    .venv/bin/python bench/pay_bench.py --api-key sk_test_... [--currency USD|INR]
-        [--gateway http://127.0.0.1:8080] [--seconds 20] [--clients 8]
+    .venv/bin/payloops up &
+    .venv/bin/python -m bench.pay_bench [--clients 1,8,32] [--seconds 15] [--currency INR|USD]
+        [--delay-ms 50] [--chart bench/pay_bench.png] [--json out.json] [--data-dir .payloops]
 
-The sandbox addresses are read from the running platform's data directory
-(--data-dir, default ./.payloops). Loopback only; every loop stops after --seconds.
-"""
+It finds the platform (gateway, sandboxes, every component's port, the demo API key) in
+the running platform's data directory. For each client count it reports the floor and
+PayLoops: paid orders/s, errors, create and pay latency, the latency PayLoops adds to a
+create + pay (its percentiles minus the floor's), CPU milliseconds per payment of each
+process (from /proc), PostgreSQL commits per payment and the Temporal history of a sample
+of the payments (events, workflow tasks, activity tasks, local activities). Then the p50
+difference between the same call as REST and as gRPC, both through Envoy, and a PNG chart
+of latency and throughput against clients. --delay-ms makes the sandbox hold every
+payment call that long (its `delay` fault), for the floor and PayLoops alike.
+
+Loopback only; every load loop stops after --seconds."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
+import grpc
 import httpx
 import razorpay
 import stripe
+from payloops.order.v1 import order_service_pb2, order_service_pb2_grpc
+
+from bench import probes
+
+AMOUNT = 50_000
 
 
 @dataclass
@@ -32,13 +49,26 @@ class Sample:
     pay: list[float] = field(default_factory=list)
     paid: int = 0
     failed: int = 0
+    order_ids: list[str] = field(default_factory=list)
+
+    def merge(self, other: Sample) -> None:
+        self.create += other.create
+        self.pay += other.pay
+        self.paid += other.paid
+        self.failed += other.failed
+        self.order_ids += other.order_ids
+
+    @property
+    def total(self) -> list[float]:
+        return [c + p for c, p in zip(self.create, self.pay, strict=True)]
 
 
-def percentiles(values: list[float]) -> str:
+def cuts(values: list[float]) -> dict[str, float]:
+    """p50/p95/p99 in milliseconds."""
     if len(values) < 2:
-        return "n/a"
-    cuts = statistics.quantiles(values, n=100)
-    return f"p50 {cuts[49] * 1000:7.1f} ms  p95 {cuts[94] * 1000:7.1f} ms  p99 {cuts[98] * 1000:7.1f} ms"
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
+    q = statistics.quantiles(values, n=100)
+    return {"p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000}
 
 
 def run_clients(clients: int, seconds: float, one: Callable[[Sample], None]) -> tuple[Sample, float]:
@@ -47,7 +77,10 @@ def run_clients(clients: int, seconds: float, one: Callable[[Sample], None]) -> 
 
     def loop(sample: Sample) -> None:
         while time.monotonic() < deadline:
-            one(sample)
+            try:
+                one(sample)
+            except Exception:
+                sample.failed += 1
 
     threads = [threading.Thread(target=loop, args=(s,)) for s in samples]
     began = time.monotonic()
@@ -55,37 +88,31 @@ def run_clients(clients: int, seconds: float, one: Callable[[Sample], None]) -> 
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - began
     total = Sample()
     for s in samples:
-        total.create += s.create
-        total.pay += s.pay
-        total.paid += s.paid
-        total.failed += s.failed
-    return total, elapsed
+        total.merge(s)
+    return total, time.monotonic() - began
 
 
-def timed(sample_list: list[float], call: Callable[[], object]) -> object:
+def timed(into: list[float], call: Callable[[], Any]) -> Any:
     began = time.perf_counter()
     result = call()
-    sample_list.append(time.perf_counter() - began)
+    into.append(time.perf_counter() - began)
     return result
 
 
 def through_gateway(gateway: str, api_key: str, currency: str) -> Callable[[Sample], None]:
     local = threading.local()
-    token = "pm_card_visa"
+    body = {"paymentMethod": {"type": "card", "token": "pm_card_visa"}}
 
     def one(sample: Sample) -> None:
         client = getattr(local, "client", None)
         if client is None:
             client = local.client = httpx.Client(base_url=gateway, headers={"X-API-Key": api_key}, timeout=60)
-        order = timed(sample.create, lambda: client.post("/v1/orders", json={"amount": 50_000, "currency": currency}))
-        assert isinstance(order, httpx.Response)
+        order = timed(sample.create, lambda: client.post("/v1/orders", json={"amount": AMOUNT, "currency": currency}))
         order_id = order.json()["id"]
-        body = {"paymentMethod": {"type": "card", "token": token}}
         answer = timed(sample.pay, lambda: client.post(f"/v1/orders/{order_id}/pay", json=body))
-        assert isinstance(answer, httpx.Response)
+        sample.order_ids.append(order_id)
         if answer.status_code == 200 and answer.json()["status"] == "SUCCEEDED":
             sample.paid += 1
         else:
@@ -98,14 +125,10 @@ def stripe_directly(api_base: str) -> Callable[[Sample], None]:
     client = stripe.StripeClient("sk_test_bench", base_addresses={"api": api_base}, max_network_retries=0)
 
     def one(sample: Sample) -> None:
-        intent = timed(
-            sample.create,
-            lambda: client.payment_intents.create(
-                params={"amount": 50_000, "currency": "usd", "payment_method": "pm_card_visa"}
-            ),
-        )
-        confirmed = timed(sample.pay, lambda: client.payment_intents.confirm(intent.id))  # type: ignore[attr-defined]
-        if confirmed.status == "succeeded":  # type: ignore[attr-defined]
+        params = {"amount": AMOUNT, "currency": "usd", "payment_method": "pm_card_visa"}
+        intent = timed(sample.create, lambda: client.payment_intents.create(params=params))  # type: ignore[arg-type]
+        confirmed = timed(sample.pay, lambda: client.payment_intents.confirm(intent.id))
+        if confirmed.status == "succeeded":
             sample.paid += 1
         else:
             sample.failed += 1
@@ -117,60 +140,187 @@ def razorpay_directly(base_url: str) -> Callable[[Sample], None]:
     client = razorpay.Client(auth=("rzp_test_bench", "bench-secret"), base_url=base_url)
 
     def one(sample: Sample) -> None:
+        receipt = uuid.uuid4().hex[:20]
         order = timed(
             sample.create,
-            lambda: client.order.create(
-                {"amount": 50_000, "currency": "INR", "receipt": uuid.uuid4().hex[:20]}, timeout=30
-            ),
+            lambda: client.order.create({"amount": AMOUNT, "currency": "INR", "receipt": receipt}, timeout=30),
         )
-        payment = {"order_id": order["id"], "amount": 50_000, "currency": "INR", "token": "token_success"}  # type: ignore[index]
-        payment |= {
-            "email": "bench@example.com",
-            "contact": "9999999999",
-            "customer_id": "cust_bench",
-            "recurring": "1",
-        }
-        timed(sample.pay, lambda: client.payment.createRecurring(payment, timeout=30))
-        sample.paid += 1
+        payment = {"order_id": order["id"], "amount": AMOUNT, "currency": "INR", "token": "token_success"}
+        payment |= {"email": "bench@example.com", "contact": "9999999999", "customer_id": "cust_bench"}
+        answer = timed(sample.pay, lambda: client.payment.createRecurring(payment | {"recurring": "1"}, timeout=30))
+        if answer.get("razorpay_payment_id"):
+            sample.paid += 1
+        else:
+            sample.failed += 1
 
     return one
 
 
-def report(name: str, sample: Sample, elapsed: float) -> float:
-    rate = sample.paid / elapsed
-    print(f"{name:<28} {rate:8.1f} paid orders/s  ({sample.paid} paid, {sample.failed} failed, {elapsed:.1f} s)")
-    print(f"{'':<28} create  {percentiles(sample.create)}")
-    print(f"{'':<28} pay     {percentiles(sample.pay)}")
-    return rate
+@contextmanager
+def processor_delay(sandbox_url: str, currency: str, delay_ms: int) -> Iterator[None]:
+    """Every payment call at the sandbox held delay_ms (the sandbox's own delay fault)."""
+    if not delay_ms:
+        yield
+        return
+    path = "/payments/create" if currency == "INR" else "/confirm"
+    faults = f"{sandbox_url}/_sandbox/faults"
+    rule = {"mode": "delay", "delay_ms": delay_ms, "method": "POST", "path_contains": path, "count": -1}
+    httpx.post(faults, json=rule, timeout=10).raise_for_status()
+    try:
+        yield
+    finally:
+        httpx.delete(faults, timeout=10)
 
 
-def sandbox_urls(data_dir: Path) -> dict[str, str]:
-    endpoints = json.loads((data_dir / "run" / "endpoints.json").read_text())
-    return {"stripe": endpoints["localstripe_url"], "razorpay": endpoints["razorpay_sandbox_url"]}
+def rest_vs_grpc(gateway: str, grpc_target: str, api_key: str, currency: str, calls: int = 300) -> dict[str, float]:
+    """p50 of GetOrder as REST and as gRPC, both through Envoy, one client each."""
+    with httpx.Client(base_url=gateway, headers={"X-API-Key": api_key}, timeout=30) as rest:
+        order_id = rest.post("/v1/orders", json={"amount": AMOUNT, "currency": currency}).json()["id"]
+        rest_times: list[float] = []
+        for _ in range(calls):
+            timed(rest_times, lambda: rest.get(f"/v1/orders/{order_id}").raise_for_status())
+    with grpc.insecure_channel(grpc_target) as channel:
+        stub = order_service_pb2_grpc.OrderServiceStub(channel)
+        request = order_service_pb2.GetOrderRequest(id=order_id)
+        grpc_times: list[float] = []
+        for _ in range(calls):
+            timed(grpc_times, lambda: stub.GetOrder(request, metadata=(("x-api-key", api_key),), timeout=30))
+    rest_p50, grpc_p50 = statistics.median(rest_times) * 1000, statistics.median(grpc_times) * 1000
+    return {"rest_p50_ms": rest_p50, "grpc_p50_ms": grpc_p50, "delta_p50_ms": rest_p50 - grpc_p50}
+
+
+@dataclass
+class Level:
+    clients: int
+    floor_rate: float
+    floor_errors: int
+    floor_total: dict[str, float]
+    rate: float
+    errors: int
+    create: dict[str, float]
+    pay: dict[str, float]
+    added: dict[str, float]
+    cpu_ms_per_payment: dict[str, float]
+    commits_per_payment: float
+    history: dict[str, float]
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        run_dir = args.data_dir / "run"
+        self.endpoints: dict[str, Any] = json.loads((run_dir / "endpoints.json").read_text())
+        self.api_key = args.api_key or json.loads((args.data_dir / "demo-api-key").read_text())["api_key"]
+        self.gateway = args.gateway or self.endpoints["gateway_url"]
+        self.pids = probes.listening_pids(probes.component_ports(self.endpoints))
+        self.sandbox = self.endpoints["razorpay_sandbox_url" if args.currency == "INR" else "localstripe_url"]
+
+    def floor(self) -> Callable[[Sample], None]:
+        if self.args.currency == "INR":
+            return razorpay_directly(self.sandbox)
+        return stripe_directly(self.sandbox)
+
+    def level(self, clients: int) -> Level:
+        seconds = self.args.seconds
+        base, base_elapsed = run_clients(clients, seconds, self.floor())
+        cpu = probes.CpuMeter(self.pids)
+        commits_before = probes.commits(self.endpoints["database_libpq_url"])
+        cpu.start()
+        ours, elapsed = run_clients(clients, seconds, through_gateway(self.gateway, self.api_key, self.args.currency))
+        used = cpu.stop()
+        commits = probes.commits(self.endpoints["database_libpq_url"]) - commits_before
+        paid = max(ours.paid, 1)
+        sample = [f"pay-{order_id}-1" for order_id in ours.order_ids[-20:]]
+        shape = asyncio.run(probes.history_shape(self.endpoints["temporal_address"], sample))
+        ours_total, floor_total = cuts(ours.total), cuts(base.total)
+        return Level(
+            clients=clients,
+            floor_rate=base.paid / base_elapsed,
+            floor_errors=base.failed,
+            floor_total=floor_total,
+            rate=ours.paid / elapsed,
+            errors=ours.failed,
+            create=cuts(ours.create),
+            pay=cuts(ours.pay),
+            added={k: ours_total[k] - floor_total[k] for k in ours_total},
+            cpu_ms_per_payment={name: used[name] * 1000 / paid for name in sorted(used, key=lambda n: -used[n])},
+            commits_per_payment=commits / paid,
+            history={k: v for k, v in asdict(shape).items() if k != "workflows"},
+        )
+
+    def run(self) -> dict[str, Any]:
+        args = self.args
+        print(f"{args.currency}, {args.seconds:.0f} s per run, processor delay {args.delay_ms} ms")
+        levels: list[Level] = []
+        with processor_delay(self.sandbox, args.currency, args.delay_ms):
+            for clients in args.clients:
+                level = self.level(clients)
+                report(level)
+                levels.append(level)
+        grpc_target = self.endpoints["gateway_grpc_target"]
+        edge = rest_vs_grpc(self.gateway, grpc_target, self.api_key, args.currency)
+        print(
+            f"REST vs gRPC through Envoy (GetOrder, 1 client): REST p50 {edge['rest_p50_ms']:.2f} ms, "
+            f"gRPC p50 {edge['grpc_p50_ms']:.2f} ms, delta {edge['delta_p50_ms']:+.2f} ms"
+        )
+        result = {
+            "currency": args.currency,
+            "seconds": args.seconds,
+            "delay_ms": args.delay_ms,
+            "levels": [asdict(level) for level in levels],
+            "rest_vs_grpc": edge,
+        }
+        if args.chart:
+            from bench.chart import draw
+
+            draw(result, args.chart)
+            print(f"chart: {args.chart}")
+        return result
+
+
+def report(level: Level) -> None:
+    ms = "p50 {p50:7.1f}  p95 {p95:7.1f}  p99 {p99:7.1f} ms"
+    print(f"\n== {level.clients} client(s)")
+    print(f"  floor (sandbox directly)  {level.floor_rate:7.1f} paid/s  errors {level.floor_errors}")
+    print(f"    create + pay            {ms.format(**level.floor_total)}")
+    print(f"  PayLoops via gateway      {level.rate:7.1f} paid/s  errors {level.errors}")
+    print(f"    create                  {ms.format(**level.create)}")
+    print(f"    pay                     {ms.format(**level.pay)}")
+    print(f"    added to create + pay   {ms.format(**level.added)}")
+    ratio = level.rate / level.floor_rate if level.floor_rate else float("nan")
+    print(f"  throughput / floor        {ratio:.3f}")
+    cpu = ", ".join(f"{name} {value:.1f}" for name, value in level.cpu_ms_per_payment.items() if value >= 0.05)
+    print(f"  CPU ms per payment        {sum(level.cpu_ms_per_payment.values()):.1f} in all: {cpu}")
+    shape = level.history
+    print(
+        f"  durable work per payment  {level.commits_per_payment:.1f} PostgreSQL commits; Temporal history "
+        f"{shape['events']:.1f} events, {shape['workflow_tasks']:.1f} workflow tasks, "
+        f"{shape['activity_tasks']:.1f} activity tasks, {shape['local_activities']:.1f} local activities"
+    )
+
+
+def client_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("a comma-separated list of positive client counts")
+    return counts
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--gateway", default="http://127.0.0.1:8080")
-    ap.add_argument("--api-key", required=True)
-    ap.add_argument("--currency", choices=["USD", "INR"], default="USD")
-    ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--data-dir", type=Path, default=Path(".payloops"))
+    ap.add_argument("--data-dir", type=Path, default=Path(".payloops"), help="the running platform's data directory")
+    ap.add_argument("--api-key", help="default: the demo merchant's key from the data directory")
+    ap.add_argument("--gateway", help="default: the platform's gateway URL")
+    ap.add_argument("--currency", choices=["INR", "USD"], default="INR", help="INR: Razorpay sandbox; USD: Stripe")
+    ap.add_argument("--clients", type=client_counts, default=client_counts("1,8,32"))
+    ap.add_argument("--seconds", type=float, default=15, help="length of each load run")
+    ap.add_argument("--delay-ms", type=int, default=0, help="hold every payment call at the sandbox this long")
+    ap.add_argument("--chart", type=Path, help="write a PNG chart of latency and throughput against clients")
+    ap.add_argument("--json", type=Path, help="write every figure as JSON")
     args = ap.parse_args()
-    urls = sandbox_urls(args.data_dir)
-    floor_name, floor = (
-        ("stripe sandbox directly", stripe_directly(urls["stripe"]))
-        if args.currency == "USD"
-        else ("razorpay sandbox directly", razorpay_directly(urls["razorpay"]))
-    )
-    print(f"{args.clients} clients, {args.seconds:.0f} s each, {args.currency}")
-    base = report(floor_name, *run_clients(args.clients, args.seconds, floor))
-    ours = report(
-        "PayLoops via gateway",
-        *run_clients(args.clients, args.seconds, through_gateway(args.gateway, args.api_key, args.currency)),
-    )
-    print(f"PayLoops / floor throughput ratio: {ours / base:.2f}" if base else "floor made no payments")
+    result = Bench(args).run()
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

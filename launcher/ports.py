@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import errno
+import random
 import socket
 import threading
 import time
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+# free_port picks from the PRIVATE_PORTS_SPAN ports below the ephemeral range (not below this).
+PRIVATE_PORTS_FROM = 1024
+PRIVATE_PORTS_SPAN = 12000
 
 _handed_out: set[int] = set()
 _handed_out_lock = threading.Lock()
@@ -17,15 +22,35 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def free_port(host: str = LOOPBACK) -> int:
-    """An ephemeral port that is free on `host` now.
+def ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands to bind(port 0) callers (Linux's ip_local_port_range)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
-    The port is released before it is returned, so another program could still take it;
-    within this process the same port is never handed out twice."""
-    for _ in range(100):
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A port that is free on `host` now, below the kernel's ephemeral range.
+
+    Below it, because programs started later take random ports from that range (the
+    Temporal dev server binds five: HTTP, metrics and its internal services) and one of
+    them could take a port handed out here before its owner binds it. The port is released
+    before it is returned, so another program could still take it; within this process the
+    same port is never handed out twice."""
+    low = max(PRIVATE_PORTS_FROM, ephemeral_range()[0] - PRIVATE_PORTS_SPAN)
+    high = max(low + 1, ephemeral_range()[0])
+    for _ in range(200):
+        port = random.randrange(low, high)
+        with _handed_out_lock:
+            if port in _handed_out:
+                continue
         with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
-            sock.bind((host, 0))
-            port: int = sock.getsockname()[1]
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
         with _handed_out_lock:
             if port not in _handed_out:
                 _handed_out.add(port)

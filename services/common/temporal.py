@@ -29,15 +29,27 @@ async def connect(address: str, namespace: str, attempts: int = 30) -> Client:
 async def start_once(client: Client, run: Any, arg: Any, *, workflow_id: str, task_queue: str) -> bool:
     """Starts the workflow whose ID comes from its business key, once: a running or
     finished workflow of that ID is left alone. Returns whether this call started it."""
+    return await start_here(client, run, arg, workflow_id=workflow_id, task_queue=task_queue) is not None
+
+
+async def start_here(client: Client, run: Any, arg: Any, *, workflow_id: str, task_queue: str) -> bool | None:
+    """start_once, telling more: None if the workflow already existed, else whether its
+    first task was handed to this process's worker (an eager start).
+
+    Eager: when this process runs a worker of the task queue with a free slot (the order
+    service does), the server hands the first workflow task straight back to it instead of
+    through matching."""
     try:
-        await client.start_workflow(
+        handle = await client.start_workflow(
             run,
             arg,
             id=workflow_id,
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            request_eager_start=True,
         )
     except WorkflowAlreadyStartedError:
-        return False
-    return True
+        return None
+    # The SDK marks the handle of an eager start (no public accessor); unknown means no.
+    return bool(getattr(handle, "__temporal_eagerly_started", False))

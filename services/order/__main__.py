@@ -25,10 +25,11 @@ from services.order.config import Settings
 from services.order.coordinator import PaymentCoordinator
 from services.order.idempotency import IdempotencyInterceptor, IdempotencyStore
 from services.order.internal_servicer import OrderInternalServicer
+from services.order.outcomes import PaymentOutcomes
 from services.order.reconcile import Reconciler
-from services.order.refund_coordinator import RefundCoordinator
 from services.order.relay import OutboxRelay
 from services.order.servicer import OrderServicer
+from services.order.worker import payment_worker, refund_coordinator
 
 SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 INTERNAL_SERVICE = order_internal_service_pb2.DESCRIPTOR.services_by_name["OrderInternalService"].full_name
@@ -68,30 +69,23 @@ async def start(settings: ServiceSettings) -> None:
         **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
     }
     temporal = await connect(settings.temporal_address, settings.temporal_namespace)
+    outcomes = PaymentOutcomes()
     payments = PaymentCoordinator(
         sessions=sessions,
         temporal=temporal,
         task_queue=settings.temporal_task_queue,
         router=router_service_pb2_grpc.RouterServiceStub(channels["router"]),
+        outcomes=outcomes,
         wait_seconds=settings.pay_wait_seconds,
         call_timeout=settings.processor_call_timeout_seconds,
         step_timeout=settings.payment_step_timeout_seconds,
     )
 
-    refunds = RefundCoordinator(
-        sessions=sessions,
-        temporal=temporal,
-        task_queue=settings.temporal_task_queue,
-        wait_seconds=settings.pay_wait_seconds,
-        poll_seconds=settings.refund_poll_seconds,
-        step_timeout=settings.payment_step_timeout_seconds,
-    )
-
-    reconciler = Reconciler(
-        sessions,
-        {name: processor_service_pb2_grpc.ProcessorServiceStub(channels[name]) for name in settings.processor_addrs},
-        call_timeout=settings.processor_call_timeout_seconds,
-    )
+    refunds = refund_coordinator(sessions, temporal, settings)
+    processors = {
+        name: processor_service_pb2_grpc.ProcessorServiceStub(channels[name]) for name in settings.processor_addrs
+    }
+    reconciler = Reconciler(sessions, processors, call_timeout=settings.processor_call_timeout_seconds)
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         # Checkout arrives with its issue; it answers UNIMPLEMENTED until then.
@@ -120,9 +114,16 @@ async def start(settings: ServiceSettings) -> None:
             await channel.close()
         await engine.dispose()
 
-    await serve(
-        "order", settings, register, cleanup=cleanup, interceptors=[IdempotencyInterceptor(store, IDEMPOTENT_METHODS)]
-    )
+    # The payment worker runs here too, so the workflows this service starts begin at once
+    # in this process (eager start) and run their steps as local activities.
+    async with payment_worker(temporal, settings, sessions, processors, outcomes):
+        await serve(
+            "order",
+            settings,
+            register,
+            cleanup=cleanup,
+            interceptors=[IdempotencyInterceptor(store, IDEMPOTENT_METHODS)],
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from services.order import repository, settlement
 from services.order.authorizations import AuthorizationStep
 from services.order.domain import OrderStatus
 from services.order.models import OrderRow, TransactionRow
+from services.order.outcomes import PaymentOutcomes
 from services.order.payments import (
     AUTHORIZED,
     CAPTURED,
@@ -145,6 +146,16 @@ class ProcessorCalls:
 
 
 class PaymentActivities(ProcessorCalls):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        processors: Mapping[str, ProcessorStub],
+        call_timeout: float,
+        outcomes: PaymentOutcomes | None = None,
+    ) -> None:
+        super().__init__(sessions, processors, call_timeout)
+        self.outcomes = outcomes or PaymentOutcomes()
+
     def transaction_values(self, step: ChargeStep) -> dict[str, object]:
         payment, candidate = step.payment, step.candidate
         reason = candidate.reason
@@ -173,12 +184,13 @@ class PaymentActivities(ProcessorCalls):
 
     @activity.defn(name="prepare_charge")
     async def prepare_charge(self, step: ChargeStep) -> str:
-        """The processor's payment object for this step, created once and recorded. It moves
-        no money, so a prepare that cannot be done is failed over whatever went wrong."""
-        async with self.sessions.begin() as session:
-            txn = await repository.get_or_create_transaction(session=session, values=self.transaction_values(step))
-            if txn.processor_reference:
-                return txn.processor_reference
+        """The processor's payment object for this step, created once and recorded (with the
+        step's transaction) before anything can charge it. It moves no money, so a prepare
+        that cannot be done is failed over whatever went wrong."""
+        async with self.sessions() as session:
+            recorded = await repository.transaction_reference(session=session, idempotency_key=step.idempotency_key)
+        if recorded:
+            return recorded
         payment = step.payment
         request = processor_service_pb2.PreparePaymentRequest(
             context=self.context(step, "prepare"),
@@ -260,6 +272,11 @@ class PaymentActivities(ProcessorCalls):
     @activity.defn(name="record_charge")
     async def record_charge(self, step: ChargeStep, result: ChargeResult) -> str:
         """Records the outcome on the transaction and moves the order; returns its status."""
+        status = await self._record_charge(step, result)
+        self.outcomes.committed(step.payment.workflow_id)
+        return status
+
+    async def _record_charge(self, step: ChargeStep, result: ChargeResult) -> str:
         async with self.sessions.begin() as session:
             order = await lock_order(session, step.payment)
             txn = await repository.get_or_create_transaction(session=session, values=self.transaction_values(step))
@@ -303,7 +320,9 @@ class PaymentActivities(ProcessorCalls):
             if self.current(order, payment) and order.status == OrderStatus.PROCESSING.value:
                 repository.move(order, OrderStatus.FAILED)
                 order.failure_code, order.failure_message = code, message[:1000]
-            return order.status
+            status = order.status
+        self.outcomes.committed(payment.workflow_id)
+        return status
 
     @staticmethod
     def current(order: OrderRow, payment: PaymentInput) -> bool:

@@ -18,12 +18,13 @@ from temporalio.client import Client, WorkflowFailureError
 
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, relay, require
 from services.common.identity import Caller
-from services.common.temporal import start_once
+from services.common.temporal import start_here, start_once
 from services.order import repository, settlement
 from services.order.authorizations import AuthorizationStep, StepKind
 from services.order.domain import CaptureMethod, Order, OrderStatus
 from services.order.idempotency import request_key, request_resumed
 from services.order.models import OrderRow
+from services.order.outcomes import PaymentOutcomes
 from services.order.payments import Candidate, PaymentInput
 from services.order.workflows import AuthorizationWorkflow, PaymentWorkflow, StepOutcome
 
@@ -65,6 +66,7 @@ class PaymentCoordinator:
         temporal: Client,
         task_queue: str,
         router: RouterServiceAsyncStub,
+        outcomes: PaymentOutcomes,
         wait_seconds: float,
         call_timeout: float,
         step_timeout: float,
@@ -73,6 +75,7 @@ class PaymentCoordinator:
         self.temporal = temporal
         self.task_queue = task_queue
         self.router = router
+        self.outcomes = outcomes
         self.wait_seconds = wait_seconds
         self.call_timeout = call_timeout
         self.step_timeout = step_timeout
@@ -101,7 +104,8 @@ class PaymentCoordinator:
                 row.failure_code = row.failure_message = row.next_action_type = row.next_action_url = ""
                 row.payment_idempotency_key = key or None
                 row.payment_candidates = [dataclasses.asdict(c) for c in candidates]
-        return await self.await_payment(who, order_id)
+            payment = payment_input(row, self.step_timeout)
+        return await self.await_payment(who, order_id, payment)
 
     @staticmethod
     def check_payable(status: str) -> None:
@@ -128,30 +132,36 @@ class PaymentCoordinator:
             raise relay(error) from None
         return [Candidate(c.processor, c.reason, c.rule_id) for c in answer.candidates]
 
-    async def start(self, payment: PaymentInput) -> None:
-        """Idempotent: a running or finished workflow of this attempt is left alone."""
-        await start_once(
-            self.temporal, PaymentWorkflow.run, payment, workflow_id=payment.workflow_id, task_queue=self.task_queue
-        )
-
-    async def await_payment(self, who: Caller, order_id: str) -> Order:
-        """The order once its payment settles, or as it is after the wait."""
-        async with self.sessions() as session:
-            row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id)
-            payment = payment_input(row, self.step_timeout) if row.status == OrderStatus.PROCESSING.value else None
+    async def await_payment(self, who: Caller, order_id: str, payment: PaymentInput | None = None) -> Order:
+        """The order once its payment settles, or as it is after the wait. Joins the
+        payment's workflow (the current attempt's, read from the order unless given); starts
+        it if a crash came between the order's move to PROCESSING and the start (the sweep
+        would start it too)."""
+        if payment is None:
+            async with self.sessions() as session:
+                row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id)
+                if row.status == OrderStatus.PROCESSING.value:
+                    payment = payment_input(row, self.step_timeout)
         if payment is not None:
-            # Joins the attempt's workflow; starts it if a crash came between the order's
-            # move to PROCESSING and the start (the sweep would start it too).
-            await self.start(payment)
-            handle = self.temporal.get_workflow_handle(payment.workflow_id)
             try:
-                await asyncio.wait_for(handle.result(), timeout=self.wait_seconds)
+                await asyncio.wait_for(self.settled(payment), timeout=self.wait_seconds)
             except TimeoutError:
                 pass
             except WorkflowFailureError:
                 log.exception("payment workflow failed", extra={"order_id": order_id, "attempt": payment.attempt})
-        async with self.sessions() as session:
-            return await repository.get_order_or_raise(session=session, caller=who, order_id=order_id)
+        return await self.reload(who, order_id)
+
+    async def settled(self, payment: PaymentInput) -> None:
+        """Returns once the attempt's outcome is committed. A workflow started eagerly runs
+        in this process, whose worker says when; any other is waited for through Temporal."""
+        with self.outcomes.watch(payment.workflow_id) as committed:
+            eager = await start_here(
+                self.temporal, PaymentWorkflow.run, payment, workflow_id=payment.workflow_id, task_queue=self.task_queue
+            )
+            if eager:
+                await committed.wait()
+                return
+        await self.temporal.get_workflow_handle(payment.workflow_id).result()
 
     async def capture(self, who: Caller, order_id: str, amount: int | None) -> Order:
         async with self.sessions.begin() as session:

@@ -90,8 +90,7 @@ async def create_order(*, session: AsyncSession, caller: Caller, order: NewOrder
         idempotency_key=idempotency_key or None,
     )
     session.add(row)
-    await session.flush()
-    await session.refresh(row)
+    await session.flush()  # INSERT ... RETURNING: the database's defaults come back with it
     return to_domain(row)
 
 
@@ -199,6 +198,14 @@ async def get_or_create_transaction(*, session: AsyncSession, values: dict[str, 
     )
     assert row is not None
     return row
+
+
+async def transaction_reference(*, session: AsyncSession, idempotency_key: str) -> str:
+    """The processor reference recorded for the step with this key ("" if none yet)."""
+    reference = await session.scalar(
+        select(TransactionRow.processor_reference).where(TransactionRow.idempotency_key == idempotency_key)
+    )
+    return reference or ""
 
 
 async def list_transactions(*, session: AsyncSession, caller: Caller, order_id: str) -> list[TransactionRow]:

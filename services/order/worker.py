@@ -6,11 +6,13 @@ and watched like every other component."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import grpc
 from payloops.processor.v1 import processor_service_pb2_grpc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import (
     Client,
     Schedule,
@@ -31,10 +33,14 @@ from services.common.temporal import connect
 from services.order.activities import PaymentActivities
 from services.order.authorization_activities import AuthorizationActivities
 from services.order.config import Settings
+from services.order.outcomes import PaymentOutcomes
 from services.order.refund_activities import RefundActivities
 from services.order.refund_coordinator import RefundCoordinator
 from services.order.sweep import SweepActivities, SweepSettings
 from services.order.workflows import AuthorizationWorkflow, PaymentWorkflow, RefundWorkflow, SweepWorkflow
+
+if TYPE_CHECKING:  # the async stub type exists in the type stubs only
+    from payloops.processor.v1.processor_service_pb2_grpc import ProcessorServiceAsyncStub
 
 SWEEP_SCHEDULE = "payloops-sweep"
 
@@ -42,11 +48,32 @@ SWEEP_SCHEDULE = "payloops-sweep"
 def payment_worker(
     client: Client,
     settings: Settings,
-    activities: PaymentActivities,
-    steps: AuthorizationActivities,
-    refunds: RefundActivities,
-    sweep: SweepActivities,
+    sessions: async_sessionmaker[AsyncSession],
+    stubs: Mapping[str, ProcessorServiceAsyncStub],
+    outcomes: PaymentOutcomes | None = None,
 ) -> Worker:
+    """The worker of the order service's workflows, with their activities. The order
+    service runs one too, so a payment it starts is handed to it eagerly (no task queue
+    round trip); this process takes over whatever that one cannot, and holds the sweep."""
+    timeout = settings.processor_call_timeout_seconds
+    activities = PaymentActivities(sessions, stubs, call_timeout=timeout, outcomes=outcomes)
+    steps = AuthorizationActivities(sessions, stubs, call_timeout=timeout)
+    refunds = RefundActivities(sessions, stubs, call_timeout=timeout)
+    sweep = SweepActivities(
+        sessions,
+        client,
+        stubs,
+        refund_coordinator(sessions, client, settings),
+        SweepSettings(
+            stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+            action_check_after=timedelta(seconds=settings.requires_action_check_seconds),
+            action_expiry=timedelta(seconds=settings.requires_action_expiry_seconds),
+            late_capture_watch=timedelta(seconds=settings.late_capture_watch_seconds),
+            step_timeout=settings.payment_step_timeout_seconds,
+            task_queue=settings.temporal_task_queue,
+        ),
+        call_timeout=timeout,
+    )
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
@@ -65,6 +92,19 @@ def payment_worker(
             refunds.record_refund,
             sweep.sweep,
         ],
+    )
+
+
+def refund_coordinator(
+    sessions: async_sessionmaker[AsyncSession], client: Client, settings: Settings
+) -> RefundCoordinator:
+    return RefundCoordinator(
+        sessions=sessions,
+        temporal=client,
+        task_queue=settings.temporal_task_queue,
+        wait_seconds=settings.pay_wait_seconds,
+        poll_seconds=settings.refund_poll_seconds,
+        step_timeout=settings.payment_step_timeout_seconds,
     )
 
 
@@ -88,32 +128,7 @@ async def start(settings: ServiceSettings) -> None:
     channels = {name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()}
     sessions = session_factory(engine)
     stubs = {name: processor_service_pb2_grpc.ProcessorServiceStub(channel) for name, channel in channels.items()}
-    activities = PaymentActivities(sessions, stubs, call_timeout=settings.processor_call_timeout_seconds)
-    steps = AuthorizationActivities(sessions, stubs, call_timeout=settings.processor_call_timeout_seconds)
-    refunds = RefundActivities(sessions, stubs, call_timeout=settings.processor_call_timeout_seconds)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    sweep = SweepActivities(
-        sessions,
-        client,
-        stubs,
-        RefundCoordinator(
-            sessions=sessions,
-            temporal=client,
-            task_queue=settings.temporal_task_queue,
-            wait_seconds=settings.pay_wait_seconds,
-            poll_seconds=settings.refund_poll_seconds,
-            step_timeout=settings.payment_step_timeout_seconds,
-        ),
-        SweepSettings(
-            stuck_after=timedelta(seconds=settings.stuck_after_seconds),
-            action_check_after=timedelta(seconds=settings.requires_action_check_seconds),
-            action_expiry=timedelta(seconds=settings.requires_action_expiry_seconds),
-            late_capture_watch=timedelta(seconds=settings.late_capture_watch_seconds),
-            step_timeout=settings.payment_step_timeout_seconds,
-            task_queue=settings.temporal_task_queue,
-        ),
-        call_timeout=settings.processor_call_timeout_seconds,
-    )
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         return []
@@ -123,7 +138,7 @@ async def start(settings: ServiceSettings) -> None:
             await channel.close()
         await engine.dispose()
 
-    async with payment_worker(client, settings, activities, steps, refunds, sweep):
+    async with payment_worker(client, settings, sessions, stubs):
         await schedule_sweep(client, settings)
         await serve("order-worker", settings, register, cleanup=cleanup)
 

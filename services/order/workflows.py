@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import TimeoutError as StepTimeout
 
 with workflow.unsafe.imports_passed_through():
     from services.order.activities import MONEY_MAY_MOVE, PaymentActivities
@@ -66,63 +67,97 @@ REFUND_RETRIES = RetryPolicy(
 BOOKKEEPING_RETRIES = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
 
-async def processor_call(
-    timeout: float, retry_policy: RetryPolicy, activity: Callable[..., Awaitable[T]], *args: Any
+# Versioning patch: payments started before it ran their steps as regular activities and
+# replay that way; payments started since run them as local activities (see README).
+LOCAL_STEPS = "payment-steps-local"
+
+
+async def run_step(
+    activity: Callable[..., Awaitable[T]], args: tuple[Any, ...], timeout: float, retry: RetryPolicy, local: bool
 ) -> T:
-    result: T = await workflow.execute_activity_method(
-        activity, args=args, start_to_close_timeout=timedelta(seconds=timeout), retry_policy=retry_policy
-    )
+    """One activity, in the worker running the workflow task (local: no task round trips;
+    its result is recorded with the workflow task) or through the task queue."""
+    result: T
+    if local:
+        result = await workflow.execute_local_activity_method(
+            activity, args=args, start_to_close_timeout=timedelta(seconds=timeout), retry_policy=retry
+        )
+    else:
+        result = await workflow.execute_activity_method(
+            activity, args=args, start_to_close_timeout=timedelta(seconds=timeout), retry_policy=retry
+        )
     return result
 
 
-async def bookkeeping(activity: Callable[..., Awaitable[T]], *args: Any) -> T:
-    result: T = await workflow.execute_activity_method(
-        activity, args=args, start_to_close_timeout=timedelta(seconds=15), retry_policy=BOOKKEEPING_RETRIES
-    )
-    return result
+async def processor_call(
+    timeout: float, retry_policy: RetryPolicy, activity: Callable[..., Awaitable[T]], *args: Any, local: bool = False
+) -> T:
+    return await run_step(activity, args, timeout, retry_policy, local)
 
 
-def failure_type(error: ActivityError) -> str:
-    cause = error.cause
+async def bookkeeping(activity: Callable[..., Awaitable[T]], *args: Any, local: bool = False) -> T:
+    return await run_step(activity, args, 15, BOOKKEEPING_RETRIES, local)
+
+
+# How a failed step reaches the workflow: an activity's failure is an ActivityError with the
+# cause inside; a local activity's is the cause itself (its ApplicationError or timeout).
+STEP_FAILED = (ActivityError, ApplicationError, StepTimeout)
+
+
+def failure_type(error: FailureError) -> str:
+    cause = error.cause if isinstance(error, ActivityError) else error
     return cause.type or "" if isinstance(cause, ApplicationError) else ""
 
 
-@workflow.defn
+# Not sandboxed: the sandbox re-imports the workflow's modules for every run, which was a
+# sixth of the order service's CPU per payment. Determinism rests on this module using
+# only workflow APIs, and on the replay tests.
+@workflow.defn(sandboxed=False)
 class PaymentWorkflow:
     """Each candidate in turn: prepare, then confirm. A decline or a refusal is final. The
     next candidate is tried only when this one certainly charged nothing: it said it was
     unavailable, its prepare failed, or an unknown outcome was settled by abandoning the
     payment there (cancelled, or reported as never made)."""
 
+    def __init__(self) -> None:
+        self.local = False
+
     @workflow.run
     async def run(self, payment: PaymentInput) -> PaymentOutcome:
+        self.local = workflow.patched(LOCAL_STEPS)
         unavailable: list[str] = []
         for index, candidate in enumerate(payment.candidates):
             step = ChargeStep(payment, index)
             timeout = payment.step_timeout_seconds
             try:
-                reference = await processor_call(timeout, PREPARE_RETRIES, PaymentActivities.prepare_charge, step)
+                reference = await processor_call(
+                    timeout, PREPARE_RETRIES, PaymentActivities.prepare_charge, step, local=self.local
+                )
                 result = await self.confirm(step, reference)
-            except ActivityError as error:
+            except STEP_FAILED as error:
                 code = failure_type(error) or INVALID_REQUEST
                 message = str(error.cause or error)
                 if code == PROCESSOR_OUTCOME_UNKNOWN:  # only a prepare gets here: nothing was charged
                     code = PROCESSOR_UNAVAILABLE
-                await bookkeeping(PaymentActivities.record_failed_step, step, code, message)
+                await bookkeeping(PaymentActivities.record_failed_step, step, code, message, local=self.local)
                 if code == PROCESSOR_UNAVAILABLE:
                     unavailable.append(candidate.processor)
                     continue
-                status = await bookkeeping(PaymentActivities.fail_payment, payment, code, message)
+                status = await bookkeeping(PaymentActivities.fail_payment, payment, code, message, local=self.local)
                 return PaymentOutcome(status, candidate.processor, code, unavailable)
             if result is None:  # abandoned: certainly not charged
                 message = f"{candidate.processor} did not answer; the payment was cancelled there"
-                await bookkeeping(PaymentActivities.record_failed_step, step, PROCESSOR_UNAVAILABLE, message)
+                await bookkeeping(
+                    PaymentActivities.record_failed_step, step, PROCESSOR_UNAVAILABLE, message, local=self.local
+                )
                 unavailable.append(candidate.processor)
                 continue
-            status = await bookkeeping(PaymentActivities.record_charge, step, result)
+            status = await bookkeeping(PaymentActivities.record_charge, step, result, local=self.local)
             return PaymentOutcome(status, candidate.processor, result.failure_code, unavailable)
         message = f"every processor was unavailable ({', '.join(unavailable)})"
-        status = await bookkeeping(PaymentActivities.fail_payment, payment, PROCESSOR_UNAVAILABLE, message)
+        status = await bookkeeping(
+            PaymentActivities.fail_payment, payment, PROCESSOR_UNAVAILABLE, message, local=self.local
+        )
         return PaymentOutcome(status, "", PROCESSOR_UNAVAILABLE, unavailable)
 
     async def confirm(self, step: ChargeStep, reference: str) -> ChargeResult | None:
@@ -130,11 +165,15 @@ class PaymentWorkflow:
         payment was abandoned at the processor with nothing charged."""
         timeout = step.payment.step_timeout_seconds
         try:
-            return await processor_call(timeout, CONFIRM_RETRIES, PaymentActivities.confirm_charge, step, reference)
-        except ActivityError as error:
+            return await processor_call(
+                timeout, CONFIRM_RETRIES, PaymentActivities.confirm_charge, step, reference, local=self.local
+            )
+        except STEP_FAILED as error:
             if failure_type(error) != PROCESSOR_OUTCOME_UNKNOWN:
                 raise
-        settled = await processor_call(timeout, ABANDON_RETRIES, PaymentActivities.abandon_charge, step, reference)
+        settled = await processor_call(
+            timeout, ABANDON_RETRIES, PaymentActivities.abandon_charge, step, reference, local=self.local
+        )
         return settled if settled.status in MONEY_MAY_MOVE else None
 
 

@@ -53,7 +53,8 @@ class Fault:
 
     mode: str
     delay_ms: int = 0
-    kill: str = ""  # a component killed once the call is held; "processor": the processor's service
+    # Components killed together once the call is held; "processor": the processor's service.
+    kill: tuple[str, ...] = ()
     client_timeout: float = 0  # the client gives up after this long, then retries with the same key
 
 
@@ -63,9 +64,11 @@ FAULTS = {
     "applies_then_5xx": Fault("apply_then_500"),
     "slower_than_the_step_timeout": Fault("delay", SLOW_MS),
     "applies_then_times_out": Fault("timeout_after", SLOW_MS),
-    "processor_service_killed": Fault("delay", HOLD_MS, kill="processor"),
-    "payment_worker_killed": Fault("delay", HOLD_MS, kill="order_worker"),
-    "order_service_killed": Fault("delay", HOLD_MS, kill="order"),
+    "processor_service_killed": Fault("delay", HOLD_MS, kill=("processor",)),
+    # The order service runs the steps it starts (eager start, local activities); the worker
+    # process takes over what it cannot. Both die here: the step is finished after restart.
+    "every_payment_worker_killed": Fault("delay", HOLD_MS, kill=("order", "order_worker")),
+    "order_service_killed": Fault("delay", HOLD_MS, kill=("order",)),
 }
 
 
@@ -155,10 +158,12 @@ def run_with(fault: Fault, cell: Cell, order_id: str, key: str) -> None:
     calling = threading.Thread(target=call)
     calling.start()
     eventually(lambda: not cell.fault_pending(), seconds=30)  # the call is at the processor, held
-    victim = f"processor_{cell.processor}" if fault.kill == "processor" else fault.kill
-    cell.platform.kill(victim)
+    victims = [f"processor_{cell.processor}" if name == "processor" else name for name in fault.kill]
+    for victim in victims:
+        cell.platform.kill(victim)
     calling.join()
-    cell.platform.wait_ready(victim)
+    for victim in victims:
+        cell.platform.wait_ready(victim)
 
 
 def retry_until_answered(cell: Cell, order_id: str, key: str) -> httpx.Response:

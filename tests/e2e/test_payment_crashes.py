@@ -1,16 +1,17 @@
-"""A payment survives its worker dying: killed mid-call, or right after the processor
-accepted the charge, the restarted worker completes it with exactly one charge."""
+"""A payment survives its workers dying: the order service (which runs the payments it
+starts) and the worker process both killed mid-call, or right after the processor accepted
+the charge; once restarted, they complete it with exactly one charge."""
 
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 import pytest
 
 from launcher.platform import Platform
 from tests.e2e.flows import create, pay, razorpay_account, sandbox, sandbox_counts, transactions, wait_for_status
+from tests.e2e.test_money_core import eventually
 
 
 @pytest.mark.parametrize("fault", ["delay", "timeout_after"])
@@ -25,9 +26,13 @@ def test_worker_killed_mid_payment_charges_once(
     order = create(rest, currency="INR", amount=12_345)
     paying = threading.Thread(target=pay, args=(rest, order["id"]))
     paying.start()
-    time.sleep(1.5)
-    platform.restart("order_worker", crash=True)
+    # The call is held at the sandbox once its fault rule is consumed.
+    eventually(lambda: not sandbox(platform, "GET", "/_sandbox/faults")["items"], seconds=30)
+    for worker in ("order", "order_worker"):
+        platform.kill(worker)
     paying.join()
+    for worker in ("order", "order_worker"):
+        platform.wait_ready(worker)
 
     final = wait_for_status(rest, order["id"])
     assert (final["status"], final["processor"]) == ("SUCCEEDED", "razorpay")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from launcher.components import libpq_url, sqlalchemy_url
-from launcher.ports import free_port, port_in_use
+from launcher.ports import ephemeral_range, free_port, port_in_use
 from launcher.process import ChildProcess
 from tests.launcher.conftest import PYTHON, Reaper, alive, wait_gone
 
@@ -108,6 +108,16 @@ def test_port_in_use_and_free_port() -> None:
     assert not port_in_use("127.0.0.1", busy)
     ports = {free_port() for _ in range(20)}
     assert len(ports) == 20  # never handed out twice
+
+
+def test_free_ports_are_outside_the_range_bind_to_port_0_uses() -> None:
+    """A program binding port 0 later (the Temporal dev server binds five) cannot take a
+    port handed out for a service that has not bound it yet."""
+    low, _ = ephemeral_range()
+    for port in (free_port() for _ in range(50)):
+        assert port < low
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))  # free indeed
 
 
 @pytest.mark.parametrize(
