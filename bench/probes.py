@@ -1,10 +1,10 @@
 """What a benchmark run costs the running platform: CPU seconds per process (from /proc,
-through psutil), PostgreSQL commits, and the Temporal history of the payments it made."""
+through psutil), PostgreSQL write transactions, and the Temporal history of the payments
+it made."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -12,13 +12,14 @@ import psutil
 import psycopg
 from temporalio.client import Client
 
+DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "redis": 6379, "http": 80}
+
 
 def port_of(address: str) -> int:
-    """The port of "host:port" or of a URL."""
+    """The port of "host:port" or of a URL (its scheme's default port if it names none)."""
     if "://" in address:
-        port = urlsplit(address).port
-        assert port is not None, address
-        return port
+        url = urlsplit(address)
+        return url.port or DEFAULT_PORTS[url.scheme]
     return int(address.rsplit(":", 1)[1])
 
 
@@ -48,54 +49,48 @@ def component_ports(endpoints: dict[str, object]) -> dict[str, int]:
 
 class CpuMeter:
     """CPU seconds (user + system) used by each component, its child processes included
-    (PostgreSQL's backends), between start() and stop()."""
+    (PostgreSQL's backends), between start() and stop(). A process that exits meanwhile
+    takes its seconds with it (a backend closed by a pool), so each counts from the first
+    time it is seen."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.pids = pids
-        self.began: dict[str, float] = {}
+        self.began: dict[int, float] = {}
 
-    def _now(self) -> dict[str, float]:
-        used: dict[str, float] = {}
+    def _per_process(self) -> dict[str, dict[int, float]]:
+        seen: dict[str, dict[int, float]] = {}
         for name, pid in self.pids.items():
             try:
                 root = psutil.Process(pid)
                 family = [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 continue
-            total = 0.0
+            used = seen.setdefault(name, {})
             for process in family:
                 try:
                     times = process.cpu_times()
                 except psutil.NoSuchProcess:
                     continue
-                total += times.user + times.system
-            used[name] = total
-        return used
+                used[process.pid] = times.user + times.system
+        return seen
 
     def start(self) -> None:
-        self.began = self._now()
+        self.began = {pid: used for family in self._per_process().values() for pid, used in family.items()}
 
     def stop(self) -> dict[str, float]:
-        now = self._now()
-        return {name: now[name] - self.began.get(name, now[name]) for name in now}
+        return {
+            name: sum(used - self.began.get(pid, 0.0) for pid, used in family.items())
+            for name, family in self._per_process().items()
+        }
 
 
-def commits(libpq_url: str) -> int:
-    """Transactions committed in the platform's database so far. The statistics reach the
-    view up to a second late, so this waits until the count holds still."""
+def write_transactions(libpq_url: str) -> int:
+    """The server's transaction id counter: it moves once per transaction that wrote
+    (a durable commit; read-only transactions take no id), and once for this call."""
     with psycopg.connect(libpq_url, autocommit=True) as conn:
-        last = -1
-        for _ in range(10):
-            row = conn.execute(
-                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
-            ).fetchone()
-            assert row is not None
-            count = int(row[0])
-            if count == last:
-                return count
-            last = count
-            time.sleep(1.2)
-        return last
+        row = conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 @dataclass(frozen=True)
@@ -119,6 +114,9 @@ async def history_shape(temporal_address: str, workflow_ids: list[str]) -> Histo
             kind = event.WhichOneof("attributes") or ""
             tasks += kind == "workflow_task_completed_event_attributes"
             activities += kind == "activity_task_scheduled_event_attributes"
-            markers += kind == "marker_recorded_event_attributes" and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+            markers += (
+                kind == "marker_recorded_event_attributes"
+                and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+            )
     n = max(len(workflow_ids), 1)
     return HistoryShape(len(workflow_ids), events / n, tasks / n, activities / n, markers / n)

@@ -23,6 +23,9 @@ def test_there_are_recorded_histories_of_each_workflow() -> None:
     assert len([p for p in HISTORIES if p.name.startswith("pay-")]) >= 3
     assert len([p for p in HISTORIES if p.name.startswith("refund-")]) >= 2
     assert len([p for p in HISTORIES if p.name.startswith("deliver-")]) >= 2
+    # Payments from before and after the local-activity patch (LOCAL_STEPS) both replay.
+    local = [p for p in HISTORIES if p.name.startswith("pay-") and "core_local_activity" in p.read_text()]
+    assert 3 <= len(local) < len([p for p in HISTORIES if p.name.startswith("pay-")])
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -1,0 +1,38 @@
+"""Smoke run of bench/pay_bench.py against the test platform: it runs, measures every
+figure it promises and draws its chart. Only that it reports; its numbers are not judged
+here (a timed assertion in a test would be a defect; the bench gives ratios in one run)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from launcher.platform import Platform
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_pay_bench_runs_and_reports_every_figure(
+    platform: Platform, merchant_a: dict[str, str], tmp_path: Path
+) -> None:
+    chart, figures = tmp_path / "bench.png", tmp_path / "bench.json"
+    command = [sys.executable, "-m", "bench.pay_bench", "--data-dir", str(platform.data_dir)]
+    command += ["--api-key", merchant_a["api_key"], "--clients", "1,2", "--seconds", "1.5"]
+    command += ["--delay-ms", "5", "--chart", str(chart), "--json", str(figures)]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "REST vs gRPC through Envoy" in run.stdout
+
+    result = json.loads(figures.read_text())
+    assert [level["clients"] for level in result["levels"]] == [1, 2]
+    for level in result["levels"]:
+        assert level["rate"] > 0 and level["errors"] == 0, level
+        assert level["floor_rate"] > 0 and level["floor_errors"] == 0, level
+        assert {"order", "temporal", "gateway (envoy)", "processor_razorpay"} <= set(level["cpu_ms_per_payment"])
+        assert level["commits_per_payment"] > 0
+        # Every payment is a Temporal workflow: its steps are local activities in one task.
+        assert level["history"]["local_activities"] >= 3, level["history"]
+    assert result["rest_vs_grpc"]["rest_p50_ms"] > 0 and result["rest_vs_grpc"]["grpc_p50_ms"] > 0
+    assert chart.read_bytes().startswith(b"\x89PNG")
