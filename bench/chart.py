@@ -12,6 +12,15 @@ matplotlib.use("Agg")  # no display: write files only
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+def axes(plot: Any, unit: str) -> None:
+    plot.set_xscale("log", base=2)
+    plot.set_yscale("log")
+    plot.set_xlabel("concurrent clients")
+    plot.set_ylabel(unit)
+    plot.legend()
+    plot.grid(True, which="both", alpha=0.3)
+
+
 def draw(result: dict[str, Any], path: Path) -> None:
     levels = result["levels"]
     clients = [level["clients"] for level in levels]
@@ -27,21 +36,11 @@ def draw(result: dict[str, Any], path: Path) -> None:
     latency.plot(clients, ours_p99, "o--", label="PayLoops p99")
     latency.plot(clients, added, "s-", label="added by PayLoops, p50")
     latency.plot(clients, floor, "^-", label="sandbox directly, p50")
-    latency.set_xscale("log", base=2)
-    latency.set_yscale("log")
-    latency.set_xlabel("concurrent clients")
-    latency.set_ylabel("ms")
-    latency.legend()
-    latency.grid(True, which="both", alpha=0.3)
+    axes(latency, "ms")
 
     throughput.plot(clients, [level["rate"] for level in levels], "o-", label="PayLoops")
     throughput.plot(clients, [level["floor_rate"] for level in levels], "^-", label="sandbox directly")
-    throughput.set_xscale("log", base=2)
-    throughput.set_yscale("log")
-    throughput.set_xlabel("concurrent clients")
-    throughput.set_ylabel("paid orders / s")
-    throughput.legend()
-    throughput.grid(True, which="both", alpha=0.3)
+    axes(throughput, "paid orders / s")
 
     figure.tight_layout()
     figure.savefig(path, dpi=110)

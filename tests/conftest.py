@@ -67,6 +67,9 @@ def platform(
         redis_key_prefix=prefix,
         # Every Stripe call goes through the fault proxy (transparent until a fault is queued).
         stripe_fault_proxy=True,
+        # The fault matrix kills the order service on purpose some sixteen times within a few
+        # minutes, each cell shorter than the minute after which a restart counts as lasting.
+        restart_limit=100,
         # Short enough that the sandbox's injected slow answers (8 s) outlast a processor
         # call, so the tests exercise unknown outcomes and their resolution.
         extra_env={
