@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     database_url: str
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
+    # A ping before every checkout costs three round trips per transaction. Without it a
+    # connection the server dropped fails one statement, and the pool then replaces every
+    # connection opened before it. Turn it on behind a proxy that drops idle connections.
+    db_pre_ping: bool = False
+    db_recycle_seconds: int = Field(default=1800, ge=-1)
     redis_url: str
     redis_key_prefix: str = "payloops:"
     grace_period_seconds: float = 5.0

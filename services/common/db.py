@@ -20,7 +20,8 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         sqlalchemy_url(settings.database_url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_pre_ping,
+        pool_recycle=settings.db_recycle_seconds,
     )
 
 

@@ -272,11 +272,11 @@ class PaymentActivities(ProcessorCalls):
     @activity.defn(name="record_charge")
     async def record_charge(self, step: ChargeStep, result: ChargeResult) -> str:
         """Records the outcome on the transaction and moves the order; returns its status."""
-        status = await self._record_charge(step, result)
-        self.outcomes.committed(step.payment.workflow_id)
-        return status
+        order = await self._record_charge(step, result)
+        self.outcomes.committed(step.payment.workflow_id, repository.committed_order(order))
+        return order.status
 
-    async def _record_charge(self, step: ChargeStep, result: ChargeResult) -> str:
+    async def _record_charge(self, step: ChargeStep, result: ChargeResult) -> OrderRow:
         async with self.sessions.begin() as session:
             order = await lock_order(session, step.payment)
             txn = await repository.get_or_create_transaction(session=session, values=self.transaction_values(step))
@@ -284,7 +284,7 @@ class PaymentActivities(ProcessorCalls):
                 # Refunded by an automatic refund, whose workflow the sweep starts.
                 txn.processor_reference = result.processor_reference or txn.processor_reference
                 await settlement.record_late_capture(session, order, txn, result.amount_captured)
-                return order.status
+                return order
             repository.advance_transaction(
                 txn,
                 TRANSACTION_STATUS_FOR.get(result.status, "FAILED"),
@@ -303,7 +303,7 @@ class PaymentActivities(ProcessorCalls):
                     failure_message=result.failure_message,
                     next_action_url=result.next_action_url,
                 )
-            return order.status
+            return order
 
     @activity.defn(name="record_failed_step")
     async def record_failed_step(self, step: ChargeStep, code: str, message: str) -> None:
@@ -320,9 +320,8 @@ class PaymentActivities(ProcessorCalls):
             if self.current(order, payment) and order.status == OrderStatus.PROCESSING.value:
                 repository.move(order, OrderStatus.FAILED)
                 order.failure_code, order.failure_message = code, message[:1000]
-            status = order.status
-        self.outcomes.committed(payment.workflow_id)
-        return status
+        self.outcomes.committed(payment.workflow_id, repository.committed_order(order))
+        return order.status
 
     @staticmethod
     def current(order: OrderRow, payment: PaymentInput) -> bool:

@@ -142,26 +142,28 @@ class PaymentCoordinator:
                 row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id)
                 if row.status == OrderStatus.PROCESSING.value:
                     payment = payment_input(row, self.step_timeout)
+        settled: Order | None = None
         if payment is not None:
             try:
-                await asyncio.wait_for(self.settled(payment), timeout=self.wait_seconds)
+                settled = await asyncio.wait_for(self.settled(payment), timeout=self.wait_seconds)
             except TimeoutError:
                 pass
             except WorkflowFailureError:
                 log.exception("payment workflow failed", extra={"order_id": order_id, "attempt": payment.attempt})
-        return await self.reload(who, order_id)
+        return settled or await self.reload(who, order_id)
 
-    async def settled(self, payment: PaymentInput) -> None:
-        """Returns once the attempt's outcome is committed. A workflow started eagerly runs
-        in this process, whose worker says when; any other is waited for through Temporal."""
-        with self.outcomes.watch(payment.workflow_id) as committed:
+    async def settled(self, payment: PaymentInput) -> Order | None:
+        """Returns once the attempt's outcome is committed, with the order as committed when
+        known. A workflow started eagerly runs in this process, whose worker says when (and
+        what); any other is waited for through Temporal."""
+        with self.outcomes.watch(payment.workflow_id) as outcome:
             eager = await start_here(
                 self.temporal, PaymentWorkflow.run, payment, workflow_id=payment.workflow_id, task_queue=self.task_queue
             )
             if eager:
-                await committed.wait()
-                return
+                return await outcome
         await self.temporal.get_workflow_handle(payment.workflow_id).result()
+        return None
 
     async def capture(self, who: Caller, order_id: str, amount: int | None) -> Order:
         async with self.sessions.begin() as session:

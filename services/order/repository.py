@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, inspect, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,6 +92,12 @@ async def create_order(*, session: AsyncSession, caller: Caller, order: NewOrder
     session.add(row)
     await session.flush()  # INSERT ... RETURNING: the database's defaults come back with it
     return to_domain(row)
+
+
+def committed_order(row: OrderRow) -> Order | None:
+    """The order as its (ended) transaction committed it; None when a column was left to
+    the database and not read back, so only reading the order again can tell."""
+    return None if inspect(row).unloaded else to_domain(row)
 
 
 def owned_by(table: type[OrderRow] | type[RefundRow], caller: Caller) -> tuple[Any, Any]:

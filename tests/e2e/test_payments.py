@@ -12,6 +12,7 @@ import pytest
 from launcher.platform import Platform
 from tests.e2e.flows import (
     DECLINED,
+    VISA,
     captured_at_razorpay,
     create,
     paid,
@@ -60,6 +61,16 @@ def test_decline_fails_without_failover_and_the_order_can_be_paid_again(rest: ht
     again = pay(rest, order["id"]).json()
     assert (again["status"], again["failureCode"]) == ("SUCCEEDED", "")
     assert [t["status"] for t in transactions(rest, order["id"])] == ["FAILED", "SUCCEEDED"]
+
+
+@pytest.mark.parametrize("method", [VISA, DECLINED], ids=["succeeded", "declined"])
+def test_the_pay_answer_is_the_order_as_committed(rest: httpx.Client, method: dict[str, str]) -> None:
+    """The pay request answers with the order its payment's bookkeeping committed, without
+    reading it again: every field equals what a later read returns."""
+    order = create(rest)
+    answer = pay(rest, order["id"], method).json()
+    assert answer["status"] in ("SUCCEEDED", "FAILED")
+    assert answer == rest.get(f"/v1/orders/{order['id']}").json()
 
 
 def test_a_succeeded_order_is_not_payable(rest: httpx.Client) -> None:
