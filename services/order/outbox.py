@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session, object_session
 
 from services.common.ids import new_id
@@ -41,20 +41,20 @@ Describe = Callable[[Any], Subject]
 
 
 def add_event(session: Session, *, merchant_id: str, event_type: str, object_id: str, data: dict[str, Any]) -> str:
-    """Adds the event to the session's transaction; returns its id."""
-    last = session.scalar(select(func.max(OutboxEventRow.sequence)).where(OutboxEventRow.object_id == object_id))
+    """Adds the event, numbered next in its object's sequence, to the session's
+    transaction (one statement); returns its id."""
     event_id = new_id("evt")
-    session.add(
-        OutboxEventRow(
+    last = select(func.coalesce(func.max(OutboxEventRow.sequence), 0)).where(OutboxEventRow.object_id == object_id)
+    session.execute(
+        insert(OutboxEventRow).values(
             id=event_id,
             merchant_id=merchant_id,
             type=event_type,
             object_id=object_id,
-            sequence=(last or 0) + 1,
+            sequence=last.scalar_subquery() + 1,
             data={"object": data},
         )
     )
-    session.flush()
     return event_id
 
 
