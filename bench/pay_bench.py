@@ -39,7 +39,7 @@ import razorpay
 import stripe
 from payloops.order.v1 import order_service_pb2, order_service_pb2_grpc
 
-from bench import probes
+from bench import probes, profile
 
 AMOUNT = 50_000
 
@@ -224,13 +224,16 @@ class Bench:
             return razorpay_directly(self.sandbox)
         return stripe_directly(self.sandbox)
 
+    def ours(self) -> Callable[[Sample], None]:
+        return through_gateway(self.gateway, self.api_key, self.args.currency)
+
     def level(self, clients: int) -> Level:
         seconds = self.args.seconds
         base, base_elapsed = run_clients(clients, seconds, self.floor())
         cpu = probes.CpuMeter(self.pids)
         commits_before = probes.write_transactions(self.endpoints["database_libpq_url"])
         cpu.start()
-        ours, elapsed = run_clients(clients, seconds, through_gateway(self.gateway, self.api_key, self.args.currency))
+        ours, elapsed = run_clients(clients, seconds, self.ours())
         used = cpu.stop()
         commits = probes.write_transactions(self.endpoints["database_libpq_url"]) - commits_before - 1
         paid = max(ours.paid, 1)
@@ -251,6 +254,25 @@ class Bench:
             commits_per_payment=commits / paid,
             history={k: v for k, v in asdict(shape).items() if k != "workflows"},
         )
+
+    def profile(self, clients: int) -> dict[str, Any]:
+        """A load pass with every Python component sampled: its CPU per payment, split by
+        the library the time went to (bench/profile.py)."""
+        pids = profile.python_components(self.pids)
+        cpu = probes.CpuMeter(pids)
+        cpu.start()
+        sampler = profile.Sampler(pids, self.args.seconds)
+        ours, _ = run_clients(clients, self.args.seconds, self.ours())
+        used = cpu.stop()
+        by_library = sampler.collect()
+        paid = max(ours.paid, 1)
+        components: dict[str, Any] = {}
+        for name in sorted(by_library, key=lambda n: -used.get(n, 0.0)):
+            python = {lib: seconds * 1000 / paid for lib, seconds in by_library[name].items()}
+            cpu_ms = used.get(name, 0.0) * 1000 / paid
+            native = max(cpu_ms - sum(python.values()), 0.0)
+            components[name] = {"cpu_ms_per_payment": cpu_ms, "by_library_ms": python | {"(no GIL)": native}}
+        return {"clients": clients, "payments": ours.paid, "components": components}
 
     def run(self) -> dict[str, Any]:
         args = self.args
@@ -274,6 +296,10 @@ class Bench:
             "levels": [asdict(level) for level in levels],
             "rest_vs_grpc": edge,
         }
+        if args.profile:
+            with processor_delay(self.sandbox, args.currency, args.delay_ms):
+                result["profile"] = self.profile(args.profile)
+            report_profile(result["profile"])
         if args.chart:
             from bench.chart import draw
 
@@ -303,6 +329,14 @@ def report(level: Level) -> None:
     )
 
 
+def report_profile(profiled: dict[str, Any]) -> None:
+    print(f"\nWhere the CPU goes ({profiled['clients']} clients, {profiled['payments']} payments), ms per payment:")
+    for name, figures in profiled["components"].items():
+        top = sorted(figures["by_library_ms"].items(), key=lambda item: -item[1])[:8]
+        split = ", ".join(f"{lib} {ms:.1f}" for lib, ms in top if ms >= 0.1)
+        print(f"  {name:20s} {figures['cpu_ms_per_payment']:6.1f}: {split}")
+
+
 def client_counts(text: str) -> list[int]:
     counts = [int(part) for part in text.split(",") if part.strip()]
     if not counts or min(counts) < 1:
@@ -321,6 +355,14 @@ def main() -> None:
     ap.add_argument("--delay-ms", type=int, default=0, help="hold every payment call at the sandbox this long")
     ap.add_argument("--chart", type=Path, help="write a PNG chart of latency and throughput against clients")
     ap.add_argument("--json", type=Path, help="write every figure as JSON")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="CLIENTS",
+        help="then one more run at CLIENTS clients with every Python component sampled by py-spy: "
+        "its CPU per payment split by library (needs ptrace rights, e.g. root)",
+    )
     args = ap.parse_args()
     result = Bench(args).run()
     if args.json:

@@ -20,7 +20,7 @@ def test_pay_bench_runs_and_reports_every_figure(
     chart, figures = tmp_path / "bench.png", tmp_path / "bench.json"
     command = [sys.executable, "-m", "bench.pay_bench", "--data-dir", str(platform.data_dir)]
     command += ["--api-key", merchant_a["api_key"], "--clients", "1,2", "--seconds", "1.5"]
-    command += ["--delay-ms", "5", "--chart", str(chart), "--json", str(figures)]
+    command += ["--delay-ms", "5", "--chart", str(chart), "--json", str(figures), "--profile", "1"]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "REST vs gRPC through Envoy" in run.stdout
@@ -36,3 +36,17 @@ def test_pay_bench_runs_and_reports_every_figure(
         assert level["history"]["local_activities"] >= 3, level["history"]
     assert result["rest_vs_grpc"]["rest_p50_ms"] > 0 and result["rest_vs_grpc"]["grpc_p50_ms"] > 0
     assert chart.read_bytes().startswith(b"\x89PNG")
+    # The profiled run splits each Python component's CPU by the library it went to.
+    order = result["profile"]["components"]["order"]
+    assert order["cpu_ms_per_payment"] > 0
+    assert {"payloops", "temporalio", "sqlalchemy"} <= set(order["by_library_ms"]), order
+    assert "Where the CPU goes" in run.stdout
+
+
+def test_db_overhead_bench_runs_and_reports_each_variant(platform: Platform) -> None:
+    command = [sys.executable, "-m", "bench.db_overhead", "--database-url", platform.database_libpq_url]
+    run = subprocess.run([*command, "--transactions", "20"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    for variant in ("read: psycopg", "read: SQLAlchemy Core", "read: SQLAlchemy ORM", "insert: SQLAlchemy ORM"):
+        assert variant in run.stdout, run.stdout
+    assert "x psycopg" in run.stdout

@@ -1,0 +1,52 @@
+"""How bench/profile.py charges py-spy's samples to libraries."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.profile import RATE_HZ, charge, library_of, seconds_by_library
+
+
+@pytest.mark.parametrize(
+    ("frame", "library"),
+    [
+        ("greenlet_spawn (sqlalchemy/util/concurrency.py:209)", "sqlalchemy"),
+        (
+            "commit (<sqlalchemy generated _go() wrapper for sqlalchemy.orm.session.SessionTransaction.commit>:2)",
+            "sqlalchemy",
+        ),
+        ("parse (google/protobuf/json_format.py:10)", "protobuf"),
+        ("pay (services/order/coordinator.py:9)", "payloops"),
+        ("run (/work/x/.venv/lib/python3.11/site-packages/temporalio/worker/_workflow.py:3)", "temporalio"),
+        ("run (asyncio/runners.py:190)", None),
+        ("get_type_hints (typing.py:2357)", None),
+        ("_run_code (<frozen runpy>:88)", None),
+        ("<module> (<string>:2)", None),
+        ("get (/usr/lib/python3.11/queue.py:171)", None),
+    ],
+)
+def test_each_frame_belongs_to_its_library_or_to_the_standard_library(frame: str, library: str | None) -> None:
+    path = frame[frame.find(" (") + 2 :].rsplit(":", 1)[0]
+    assert library_of(path) == library
+
+
+def test_a_sample_is_charged_to_its_innermost_library_frame() -> None:
+    waiting = [
+        "run (asyncio/runners.py:118)",
+        "execute (psycopg/cursor_async.py:113)",
+        "wait (psycopg/connection_async.py:532)",
+        "_run_once (asyncio/base_events.py:1922)",
+    ]
+    assert charge(waiting) == "psycopg"
+    assert charge(["run (asyncio/runners.py:118)", "select (selectors.py:468)"]) == "python"
+
+
+def test_samples_become_seconds_per_library_most_first() -> None:
+    raw = [
+        "run (asyncio/runners.py:118);scalar (sqlalchemy/orm/session.py:2616) 30",
+        "run (asyncio/runners.py:118);execute (psycopg/cursor_async.py:113) 10",
+        "run (asyncio/runners.py:118);scalar (sqlalchemy/orm/session.py:2617) 20",
+        "",
+    ]
+    assert seconds_by_library(raw) == {"sqlalchemy": 50 / RATE_HZ, "psycopg": 10 / RATE_HZ}
+    assert list(seconds_by_library(raw)) == ["sqlalchemy", "psycopg"]
