@@ -1,9 +1,10 @@
 """Where a Python component's CPU goes, by library: py-spy samples the component while
 the bench loads it, only when its Python code holds the GIL (so idle threads and waits do
 not count), and each sample is charged to the innermost frame that is not the standard
-library: the library whose call it is (asyncio's loop running psycopg's wait is
-psycopg's; typing.get_type_hints called by Temporal's converter is temporalio's).
-Samples with no such frame are the event loop's own ("python"). The process's CPU time
+library, within the callback the event loop is running: the library whose call it is
+(asyncio's selector registering psycopg's wait is psycopg's; typing.get_type_hints
+called by Temporal's converter is temporalio's). Samples with no such frame are the
+event loop's own ("python"). The process's CPU time
 that no sample explains ran without the GIL: native threads (Temporal's Rust core,
 gRPC's C core) and C code that releases it."""
 
@@ -56,10 +57,19 @@ def library_of(path: str) -> str | None:
     return LIBRARY_NAMES.get(top, top.lstrip("_"))
 
 
+# The event loop running a callback or a task's step: frames outside it (the server's
+# main loop) are not the callee's caller, so a sample is never charged past it.
+LOOP_DISPATCH = ("asyncio/events.py", "asyncio/base_events.py")
+
+
 def charge(stack: list[str]) -> str:
-    """The library a sample is charged to: the innermost non-standard-library frame's."""
+    """The library a sample is charged to: the innermost non-standard-library frame's,
+    within the callback the event loop is running ("python": the loop's own work)."""
     for frame in reversed(stack):
-        library = library_of(frame_path(frame))
+        path = frame_path(frame)
+        if path.endswith(LOOP_DISPATCH):
+            break
+        library = library_of(path)
         if library is not None:
             return library
     return "python"

@@ -33,12 +33,17 @@ def test_each_frame_belongs_to_its_library_or_to_the_standard_library(frame: str
 def test_a_sample_is_charged_to_its_innermost_library_frame() -> None:
     waiting = [
         "run (asyncio/runners.py:118)",
+        "_run (asyncio/events.py:80)",
         "execute (psycopg/cursor_async.py:113)",
         "wait (psycopg/connection_async.py:532)",
-        "_run_once (asyncio/base_events.py:1922)",
+        "add_reader (asyncio/selector_events.py:340)",
     ]
     assert charge(waiting) == "psycopg"
     assert charge(["run (asyncio/runners.py:118)", "select (selectors.py:468)"]) == "python"
+    # The server's main loop is not the caller of what the event loop runs.
+    served = ["run (services/common/server.py:77)", "run_forever (asyncio/base_events.py:607)"]
+    assert charge([*served, "_run (asyncio/events.py:80)", "__step (asyncio/tasks.py:1)"]) == "python"
+    assert charge([*served, "_run (asyncio/events.py:80)", "pay (services/order/coordinator.py:94)"]) == "payloops"
 
 
 def test_samples_become_seconds_per_library_most_first() -> None:
