@@ -81,29 +81,18 @@ class PaymentCoordinator:
         self.step_timeout = step_timeout
 
     async def pay(self, who: Caller, order_id: str, method: PaymentMethod, return_url: str) -> Order:
+        """Routes and starts the order's next attempt in one transaction, under the order's
+        row lock (a concurrent pay waits, then joins it), then waits for it a while."""
         key = request_key()
-        async with self.sessions() as session:
-            row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id)
-            order, joined = repository.to_domain(row), bool(key) and row.payment_idempotency_key == key
-        if joined or order.status is OrderStatus.PROCESSING:
-            # The attempt this request's key started (a retry after a crash), or one running.
-            return await self.await_payment(who, order_id)
-        self.check_payable(order.status.value)
-        candidates = await self.route(who, order, method)
         async with self.sessions.begin() as session:
             row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id, for_update=True)
-            if row.status != OrderStatus.PROCESSING.value:  # else a concurrent pay won the race
+            joined = bool(key) and row.payment_idempotency_key == key  # a retry after a crash
+            if not joined and row.status != OrderStatus.PROCESSING.value:
                 self.check_payable(row.status)
-                repository.move(row, OrderStatus.PROCESSING)
-                row.attempt += 1
-                row.payment_method_type, row.payment_method_token, row.return_url = (
-                    method.type,
-                    method.token,
-                    return_url,
-                )
-                row.failure_code = row.failure_message = row.next_action_type = row.next_action_url = ""
-                row.payment_idempotency_key = key or None
-                row.payment_candidates = [dataclasses.asdict(c) for c in candidates]
+                candidates = await self.route(who, repository.to_domain(row), method)
+                start_attempt(row, method, return_url, key, candidates)
+            if row.status != OrderStatus.PROCESSING.value:  # the attempt this key started has ended
+                return repository.to_domain(row)
             payment = payment_input(row, self.step_timeout)
         return await self.await_payment(who, order_id, payment)
 
@@ -132,24 +121,17 @@ class PaymentCoordinator:
             raise relay(error) from None
         return [Candidate(c.processor, c.reason, c.rule_id) for c in answer.candidates]
 
-    async def await_payment(self, who: Caller, order_id: str, payment: PaymentInput | None = None) -> Order:
+    async def await_payment(self, who: Caller, order_id: str, payment: PaymentInput) -> Order:
         """The order once its payment settles, or as it is after the wait. Joins the
-        payment's workflow (the current attempt's, read from the order unless given); starts
-        it if a crash came between the order's move to PROCESSING and the start (the sweep
-        would start it too)."""
-        if payment is None:
-            async with self.sessions() as session:
-                row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id)
-                if row.status == OrderStatus.PROCESSING.value:
-                    payment = payment_input(row, self.step_timeout)
+        attempt's workflow, or starts it: this request started the attempt, or a crash came
+        between the order's move to PROCESSING and the start (the sweep would start it too)."""
         settled: Order | None = None
-        if payment is not None:
-            try:
-                settled = await asyncio.wait_for(self.settled(payment), timeout=self.wait_seconds)
-            except TimeoutError:
-                pass
-            except WorkflowFailureError:
-                log.exception("payment workflow failed", extra={"order_id": order_id, "attempt": payment.attempt})
+        try:
+            settled = await asyncio.wait_for(self.settled(payment), timeout=self.wait_seconds)
+        except TimeoutError:
+            pass
+        except WorkflowFailureError:
+            log.exception("payment workflow failed", extra={"order_id": order_id, "attempt": payment.attempt})
         return settled or await self.reload(who, order_id)
 
     async def settled(self, payment: PaymentInput) -> Order | None:
@@ -235,6 +217,16 @@ class PaymentCoordinator:
     async def reload(self, who: Caller, order_id: str) -> Order:
         async with self.sessions() as session:
             return await repository.get_order_or_raise(session=session, caller=who, order_id=order_id)
+
+
+def start_attempt(row: OrderRow, method: PaymentMethod, return_url: str, key: str, candidates: list[Candidate]) -> None:
+    """Moves a payable order to PROCESSING with its next attempt's payment details."""
+    repository.move(row, OrderStatus.PROCESSING)
+    row.attempt += 1
+    row.payment_method_type, row.payment_method_token, row.return_url = method.type, method.token, return_url
+    row.failure_code = row.failure_message = row.next_action_type = row.next_action_url = ""
+    row.payment_idempotency_key = key or None
+    row.payment_candidates = [dataclasses.asdict(c) for c in candidates]
 
 
 def payment_input(row: OrderRow, step_timeout: float) -> PaymentInput:
