@@ -3,18 +3,21 @@ floor), in one run, at each number of concurrent clients.
 
     .venv/bin/payloops up &
     .venv/bin/python -m bench.pay_bench [--clients 1,8,32] [--seconds 15] [--currency INR|USD]
-        [--delay-ms 50] [--chart bench/pay_bench.png] [--json out.json] [--data-dir .payloops]
+        [--delay-ms 50] [--without-keys] [--profile 8] [--chart bench/pay_bench.png]
+        [--json out.json] [--data-dir .payloops]
 
 It finds the platform (gateway, sandboxes, every component's port, the demo API key) in
 the running platform's data directory. For each client count it reports the floor and
 PayLoops: paid orders/s, errors, create and pay latency, the latency PayLoops adds to a
 create + pay (its percentiles minus the floor's), CPU milliseconds per payment of each
 process (from /proc), PostgreSQL commits (write transactions: durable commits) per payment
-and the Temporal history of a sample
-of the payments (events, workflow tasks, activity tasks, local activities). Then the p50
-difference between the same call as REST and as gRPC, both through Envoy, and a PNG chart
-of latency and throughput against clients. --delay-ms makes the sandbox hold every
-payment call that long (its `delay` fault), for the floor and PayLoops alike.
+and the Temporal history of a sample of the payments (events, workflow tasks, activity
+tasks, local activities). Then the p50 difference between the same call as REST and as
+gRPC, both through Envoy, and a PNG chart of latency and throughput against clients.
+Every POST carries a new Idempotency-Key, as the SDKs send them (--without-keys: none).
+--delay-ms makes the sandbox hold every payment call that long (its `delay` fault), for
+the floor and PayLoops alike. --profile N adds a run at N clients that splits each Python
+component's CPU per payment by library (py-spy; see bench/profile.py).
 
 Loopback only; every load loop stops after --seconds."""
 
@@ -102,17 +105,23 @@ def timed(into: list[float], call: Callable[[], Any]) -> Any:
     return result
 
 
-def through_gateway(gateway: str, api_key: str, currency: str) -> Callable[[Sample], None]:
+def through_gateway(gateway: str, api_key: str, currency: str, keys: bool = True) -> Callable[[Sample], None]:
+    """Create and pay one order; with `keys`, each POST carries a new Idempotency-Key, as the
+    SDKs send them."""
     local = threading.local()
     body = {"paymentMethod": {"type": "card", "token": "pm_card_visa"}}
+
+    def post(client: httpx.Client, path: str, payload: dict[str, Any]) -> httpx.Response:
+        headers = {"Idempotency-Key": uuid.uuid4().hex} if keys else {}
+        return client.post(path, json=payload, headers=headers)
 
     def one(sample: Sample) -> None:
         client = getattr(local, "client", None)
         if client is None:
             client = local.client = httpx.Client(base_url=gateway, headers={"X-API-Key": api_key}, timeout=60)
-        order = timed(sample.create, lambda: client.post("/v1/orders", json={"amount": AMOUNT, "currency": currency}))
+        order = timed(sample.create, lambda: post(client, "/v1/orders", {"amount": AMOUNT, "currency": currency}))
         order_id = order.json()["id"]
-        answer = timed(sample.pay, lambda: client.post(f"/v1/orders/{order_id}/pay", json=body))
+        answer = timed(sample.pay, lambda: post(client, f"/v1/orders/{order_id}/pay", body))
         sample.order_ids.append(order_id)
         if answer.status_code == 200 and answer.json()["status"] == "SUCCEEDED":
             sample.paid += 1
@@ -225,7 +234,7 @@ class Bench:
         return stripe_directly(self.sandbox)
 
     def ours(self) -> Callable[[Sample], None]:
-        return through_gateway(self.gateway, self.api_key, self.args.currency)
+        return through_gateway(self.gateway, self.api_key, self.args.currency, keys=not self.args.without_keys)
 
     def level(self, clients: int) -> Level:
         seconds = self.args.seconds
@@ -276,7 +285,8 @@ class Bench:
 
     def run(self) -> dict[str, Any]:
         args = self.args
-        print(f"{args.currency}, {args.seconds:.0f} s per run, processor delay {args.delay_ms} ms")
+        keys = "no Idempotency-Key" if args.without_keys else "an Idempotency-Key on every POST"
+        print(f"{args.currency}, {args.seconds:.0f} s per run, processor delay {args.delay_ms} ms, {keys}")
         levels: list[Level] = []
         with processor_delay(self.sandbox, args.currency, args.delay_ms):
             for clients in args.clients:
@@ -293,6 +303,7 @@ class Bench:
             "currency": args.currency,
             "seconds": args.seconds,
             "delay_ms": args.delay_ms,
+            "idempotency_keys": not args.without_keys,
             "levels": [asdict(level) for level in levels],
             "rest_vs_grpc": edge,
         }
@@ -353,6 +364,9 @@ def main() -> None:
     ap.add_argument("--clients", type=client_counts, default=client_counts("1,8,32"))
     ap.add_argument("--seconds", type=float, default=15, help="length of each load run")
     ap.add_argument("--delay-ms", type=int, default=0, help="hold every payment call at the sandbox this long")
+    ap.add_argument(
+        "--without-keys", action="store_true", help="send no Idempotency-Key (the SDKs send one with every POST)"
+    )
     ap.add_argument("--chart", type=Path, help="write a PNG chart of latency and throughput against clients")
     ap.add_argument("--json", type=Path, help="write every figure as JSON")
     ap.add_argument(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services.common.config import ServiceSettings
@@ -27,3 +32,16 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """A transaction straight on psycopg, on a connection of the engine's pool: for the
+    hot, self-contained statements whose ORM round trip costs several times the statement
+    (`python -m bench.db_overhead`). Commits at the end of the block, rolls back on error;
+    a connection that broke is dropped by the pool when it comes back."""
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, psycopg.AsyncConnection)
+        async with driver.transaction():
+            yield driver

@@ -57,7 +57,7 @@ async def start(settings: ServiceSettings) -> None:
     engine = create_engine(settings)
     sessions = session_factory(engine)
     store = IdempotencyStore(
-        sessions,
+        engine,
         lease=timedelta(seconds=settings.idempotency_lease_seconds),
         retention=timedelta(hours=settings.idempotency_retention_hours),
         join_seconds=settings.idempotency_join_seconds,

@@ -22,16 +22,17 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.rpc import status_pb2
 from grpc_status import rpc_status
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.common.db import driver_transaction
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, PayLoopsError
 from services.common.identity import Context, caller, metadata_value
 from services.order.models import IdempotencyKeyRow
@@ -59,23 +60,46 @@ def request_resumed() -> bool:
     return _resumed.get()
 
 
-def matching(scope: dict[str, str]) -> list[Any]:
-    return [getattr(IdempotencyKeyRow, name) == value for name, value in scope.items()]
-
-
 def fingerprint(method: str, request: Any) -> str:
     return hashlib.sha256(method.encode() + b"\0" + request.SerializeToString(deterministic=True)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A key's row as another request left it."""
+
+    state: str
+    request_hash: str
+    status_code: int | None
+    response: bytes | None
+
+
+# Straight on psycopg (a key costs two transactions per POST; through the ORM each would
+# cost several times its statement). The table is the model's.
+TABLE = cast(Table, IdempotencyKeyRow.__table__).fullname
+SCOPE = "merchant_id = %(merchant_id)s AND mode = %(mode)s AND key = %(key)s"
+TAKE = f"""INSERT INTO {TABLE} (merchant_id, mode, key, request_hash, state, created_at, updated_at)
+    VALUES (%(merchant_id)s, %(mode)s, %(key)s, %(request_hash)s, '{RUNNING}', now(), now())
+    ON CONFLICT DO NOTHING RETURNING key"""
+LOCK = f"""SELECT state, request_hash, status_code, response, updated_at < now() - %(lease)s
+    FROM {TABLE} WHERE {SCOPE} FOR UPDATE"""
+RETAKE = f"UPDATE {TABLE} SET state = '{RUNNING}', updated_at = now() WHERE {SCOPE}"
+RENEW = f"UPDATE {TABLE} SET updated_at = now() WHERE {SCOPE} AND state = '{RUNNING}'"
+FINISH = f"""UPDATE {TABLE} SET state = '{DONE}', status_code = %(status_code)s, response = %(response)s,
+    updated_at = now() WHERE {SCOPE}"""
+INTERRUPT = f"UPDATE {TABLE} SET state = '{INTERRUPTED}', updated_at = now() WHERE {SCOPE}"
+PURGE = f"DELETE FROM {TABLE} WHERE created_at < now() - %(retention)s"
 
 
 class IdempotencyStore:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         lease: timedelta,
         retention: timedelta,
         join_seconds: float = 10.0,
     ) -> None:
-        self.sessions = sessions
+        self.engine = engine
         self.lease = lease
         self.retention = retention
         self.join_seconds = join_seconds
@@ -96,7 +120,7 @@ class IdempotencyStore:
         scope = {"merchant_id": who.merchant_id, "mode": who.mode, "key": key}
         digest = fingerprint(method, request)
         deadline = time.monotonic() + self.join_seconds
-        while isinstance(claim := await self._claim(scope, digest), IdempotencyKeyRow):
+        while isinstance(claim := await self._claim(scope, digest), Claim):
             if claim.state != RUNNING or claim.request_hash != digest or time.monotonic() >= deadline:
                 return await self._replay(claim, digest, context)
             await asyncio.sleep(JOIN_POLL_SECONDS)
@@ -122,12 +146,12 @@ class IdempotencyStore:
             response = await handler(request, context)
         except PayLoopsError as error:
             if error.code in TRANSIENT:
-                await self._interrupt(scope)
+                await self._write(INTERRUPT, scope)
             else:
                 await self._finish(scope, error.code, error.to_status().SerializeToString())
             raise
         except BaseException:
-            await self._interrupt(scope)
+            await self._write(INTERRUPT, scope)  # the next request with the same body takes it over
             raise
         finally:
             renewing.cancel()
@@ -139,73 +163,50 @@ class IdempotencyStore:
         while True:
             await asyncio.sleep(every)
             try:
-                async with self.sessions.begin() as session:
-                    await session.execute(
-                        update(IdempotencyKeyRow).filter_by(**scope, state=RUNNING).values(updated_at=func.now())
-                    )
+                await self._write(RENEW, scope)
             except Exception:  # a missed renewal only shortens the lease
                 log.warning("idempotency lease not renewed", exc_info=True)
 
-    async def _claim(self, scope: dict[str, str], digest: str) -> IdempotencyKeyRow | bool:
+    async def _claim(self, scope: dict[str, str], digest: str) -> Claim | bool:
         """The existing row; or, when this request now owns the key, whether it took it over
         from an earlier request that did not finish."""
-        async with self.sessions.begin() as session:
-            claimed = await session.execute(
-                insert(IdempotencyKeyRow)
-                .values(**scope, request_hash=digest)
-                .on_conflict_do_nothing()
-                .returning(IdempotencyKeyRow.key)
-            )
-            if claimed.first() is not None:
+        async with driver_transaction(self.engine) as db:
+            if await (await db.execute(TAKE, scope | {"request_hash": digest})).fetchone() is not None:
                 return False
-            stale = IdempotencyKeyRow.updated_at < func.now() - self.lease
-            row, lease_expired = (
-                await session.execute(select(IdempotencyKeyRow, stale).where(*matching(scope)).with_for_update())
-            ).one()
-            abandoned = row.state == INTERRUPTED or (row.state == RUNNING and lease_expired)
-            if abandoned and row.request_hash == digest:
-                await session.execute(
-                    update(IdempotencyKeyRow).filter_by(**scope).values(state=RUNNING, updated_at=func.now())
-                )
+            row = await (await db.execute(LOCK, scope | {"lease": self.lease})).fetchone()
+            assert row is not None  # it conflicted, and keys are only deleted long after
+            state, request_hash, status_code, response, lease_expired = row
+            abandoned = state == INTERRUPTED or (state == RUNNING and lease_expired)
+            if abandoned and request_hash == digest:
+                await db.execute(RETAKE, scope)
                 return True
-            session.expunge(row)
-            return row
+            return Claim(state, request_hash, status_code, response)
 
-    async def _replay(self, row: IdempotencyKeyRow, digest: str, context: Context) -> Any:
-        if row.request_hash != digest:
+    async def _replay(self, claim: Claim, digest: str, context: Context) -> Any:
+        if claim.request_hash != digest:
             raise Conflict(
                 message="this Idempotency-Key was used with a different request", reason="IDEMPOTENCY_KEY_REUSED"
             )
-        if row.state != DONE:
+        if claim.state != DONE:
             raise Conflict(
                 message="a request with this Idempotency-Key is still running; retry later",
                 reason="IDEMPOTENCY_KEY_IN_USE",
             )
-        if row.status_code != grpc.StatusCode.OK.value[0]:
-            await context.abort_with_status(rpc_status.to_status(status_pb2.Status.FromString(row.response)))
-        return row.response
+        if claim.status_code != grpc.StatusCode.OK.value[0]:
+            await context.abort_with_status(rpc_status.to_status(status_pb2.Status.FromString(claim.response or b"")))
+        return claim.response
 
     async def _finish(self, scope: dict[str, str], code: grpc.StatusCode, payload: bytes) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(IdempotencyKeyRow)
-                .filter_by(**scope)
-                .values(state=DONE, status_code=code.value[0], response=payload, updated_at=func.now())
-            )
+        await self._write(FINISH, scope | {"status_code": code.value[0], "response": payload})
 
-    async def _interrupt(self, scope: dict[str, str]) -> None:
-        """The operation did not finish: the next request with the same body takes it over."""
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(IdempotencyKeyRow).filter_by(**scope).values(state=INTERRUPTED, updated_at=func.now())
-            )
+    async def _write(self, statement: str, values: dict[str, Any]) -> None:
+        async with driver_transaction(self.engine) as db:
+            await db.execute(statement, values)
 
     async def purge_expired(self) -> int:
-        async with self.sessions.begin() as session:
-            done = await session.execute(
-                delete(IdempotencyKeyRow).where(IdempotencyKeyRow.created_at < func.now() - self.retention)
-            )
-        return int(getattr(done, "rowcount", 0) or 0)
+        async with driver_transaction(self.engine) as db:
+            done = await db.execute(PURGE, {"retention": self.retention})
+        return done.rowcount
 
 
 class IdempotencyInterceptor(grpc.aio.ServerInterceptor):
