@@ -50,6 +50,8 @@ def library_of(path: str) -> str | None:
         code_of = path[1:].split(" ", 1)[0].rstrip(">")
         return None if code_of in ("frozen", "string") or code_of.startswith("_") else code_of
     top = path.split("/", 1)[0].removesuffix(".py")
+    if top.startswith("__"):  # __loader__, __doc__: the import machinery
+        return None
     if top in OURS:
         return "payloops"
     if top in STANDARD or top.lstrip("_") in STANDARD:
