@@ -69,29 +69,41 @@ def to_domain(row: OrderRow) -> Order:
 
 
 async def create_order(*, session: AsyncSession, caller: Caller, order: NewOrder, idempotency_key: str = "") -> Order:
-    """A new order; with an Idempotency-Key, the order that key created if there is one."""
-    if idempotency_key:
-        existing = await session.scalar(
+    """A new order; with an Idempotency-Key, the order that key created if there is one.
+    One statement when the key is new: the insert yields to the key's unique index."""
+    values = {
+        "id": new_id("ord"),
+        "merchant_id": caller.merchant_id,
+        "mode": caller.mode,
+        "amount": order.amount,
+        "currency": order.currency,
+        "status": OrderStatus.CREATED.value,
+        "capture_method": order.capture_method.value,
+        "customer_email": order.customer_email,
+        "description": order.description,
+        "metadata_": order.metadata,
+        "idempotency_key": idempotency_key or None,
+    }
+    if not idempotency_key:
+        row = OrderRow(**values)
+        session.add(row)
+        await session.flush()  # INSERT ... RETURNING: the database's defaults come back with it
+        return to_domain(row)
+    created = await session.scalar(
+        insert(OrderRow)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[OrderRow.merchant_id, OrderRow.mode, OrderRow.idempotency_key],
+            index_where=OrderRow.idempotency_key.is_not(None),
+        )
+        .returning(OrderRow)
+    )
+    if created is None:  # the key's first request created it (or an earlier use of the key)
+        created = await session.scalar(
             select(OrderRow).where(*owned_by(OrderRow, caller), OrderRow.idempotency_key == idempotency_key)
         )
-        if existing is not None:
-            return to_domain(existing)
-    row = OrderRow(
-        id=new_id("ord"),
-        merchant_id=caller.merchant_id,
-        mode=caller.mode,
-        amount=order.amount,
-        currency=order.currency,
-        status=OrderStatus.CREATED.value,
-        capture_method=order.capture_method.value,
-        customer_email=order.customer_email,
-        description=order.description,
-        metadata_=order.metadata,
-        idempotency_key=idempotency_key or None,
-    )
-    session.add(row)
-    await session.flush()  # INSERT ... RETURNING: the database's defaults come back with it
-    return to_domain(row)
+    assert created is not None
+    return to_domain(created)
 
 
 def committed_order(row: OrderRow) -> Order | None:
