@@ -70,35 +70,30 @@ def to_domain(row: OrderRow) -> Order:
 
 async def create_order(*, session: AsyncSession, caller: Caller, order: NewOrder, idempotency_key: str = "") -> Order:
     """A new order; with an Idempotency-Key, the order that key created if there is one.
-    One statement when the key is new: the insert yields to the key's unique index."""
-    values = {
-        "id": new_id("ord"),
-        "merchant_id": caller.merchant_id,
-        "mode": caller.mode,
-        "amount": order.amount,
-        "currency": order.currency,
-        "status": OrderStatus.CREATED.value,
-        "capture_method": order.capture_method.value,
-        "customer_email": order.customer_email,
-        "description": order.description,
-        "metadata_": order.metadata,
-        "idempotency_key": idempotency_key or None,
-    }
-    if not idempotency_key:
-        row = OrderRow(**values)
-        session.add(row)
-        await session.flush()  # INSERT ... RETURNING: the database's defaults come back with it
-        return to_domain(row)
+    One INSERT ... RETURNING (the database's defaults come back with it); it yields to the
+    key's unique index, and only then is the key's order read."""
     created = await session.scalar(
         insert(OrderRow)
-        .values(**values)
+        .values(
+            id=new_id("ord"),
+            merchant_id=caller.merchant_id,
+            mode=caller.mode,
+            amount=order.amount,
+            currency=order.currency,
+            status=OrderStatus.CREATED.value,
+            capture_method=order.capture_method.value,
+            customer_email=order.customer_email,
+            description=order.description,
+            metadata_=order.metadata,
+            idempotency_key=idempotency_key or None,
+        )
         .on_conflict_do_nothing(
             index_elements=[OrderRow.merchant_id, OrderRow.mode, OrderRow.idempotency_key],
             index_where=OrderRow.idempotency_key.is_not(None),
         )
         .returning(OrderRow)
     )
-    if created is None:  # the key's first request created it (or an earlier use of the key)
+    if created is None and idempotency_key:  # the key's first request created it (or an earlier use)
         created = await session.scalar(
             select(OrderRow).where(*owned_by(OrderRow, caller), OrderRow.idempotency_key == idempotency_key)
         )

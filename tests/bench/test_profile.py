@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.profile import RATE_HZ, charge, library_of, seconds_by_library
+from bench.profile import RATE_HZ, charge, frame_path, library_of, seconds_by_library
 
 
 @pytest.mark.parametrize(
@@ -26,8 +26,7 @@ from bench.profile import RATE_HZ, charge, library_of, seconds_by_library
     ],
 )
 def test_each_frame_belongs_to_its_library_or_to_the_standard_library(frame: str, library: str | None) -> None:
-    path = frame[frame.find(" (") + 2 :].rsplit(":", 1)[0]
-    assert library_of(path) == library
+    assert library_of(frame_path(frame)) == library
 
 
 def test_a_sample_is_charged_to_its_innermost_library_frame() -> None:
