@@ -86,6 +86,9 @@ class TransactionRow(Base):
     refund_id: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # When the sweep next asks the processor about this charge (waiting for 3-D Secure, or
+    # given up on); NULL: not asked yet, due at once.
+    recheck_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class RefundRow(Base):

@@ -13,16 +13,17 @@ Each pass takes bounded batches, oldest first, and holds no transaction across a
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 from payloops.processor.v1 import processor_service_pb2
 from payloops.processor.v1.processor_pb2 import PaymentResult, ProcessorEvent
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
@@ -49,6 +50,41 @@ BATCH = 100
 ANY_ORDER = func.random()
 # Failure codes of charges given up on while the processor might still capture them.
 GIVEN_UP = ("cancelled", PROCESSOR_UNAVAILABLE)
+# Charges are asked about concurrently, so a processor answering slowly (or not at all, for
+# PROCESSOR_CALL_TIMEOUT_SECONDS each) holds up a pass by one call, not by one per charge.
+ASKS_AT_ONCE = 8
+# A charge is asked again after half its age (1 min old: in 30 s; 1 h old: in 30 min), at
+# most this long after: a few dozen calls over a charge's watch instead of one per pass.
+MAX_RECHECK = timedelta(minutes=15)
+NEVER_ASKED = func.coalesce(TransactionRow.recheck_at, text("'-infinity'::timestamptz"))
+RECHECK_ORDER = NEVER_ASKED.asc()
+T = TypeVar("T")
+
+
+def due_for_recheck() -> ColumnElement[bool]:
+    return NEVER_ASKED <= func.now()
+
+
+async def schedule_recheck(session: AsyncSession, charge_ids: list[str]) -> None:
+    """Sets when each charge about to be asked about is next due (whatever the answer)."""
+    if charge_ids:
+        age = func.now() - TransactionRow.updated_at
+        await session.execute(
+            update(TransactionRow)
+            .where(TransactionRow.id.in_(charge_ids))
+            .values(recheck_at=func.now() + func.least(age / 2, MAX_RECHECK))
+        )
+
+
+async def at_most(limit: int, calls: Sequence[Awaitable[T]]) -> list[T]:
+    """The calls' answers, at most `limit` of them running at a time."""
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(call: Awaitable[T]) -> T:
+        async with gate:
+            return await call
+
+    return list(await asyncio.gather(*(gated(call) for call in calls)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,13 +121,15 @@ class SweepActivities:
     @activity.defn(name=SWEEP_ACTIVITY)
     async def sweep(self) -> dict[str, int]:
         """One pass; how many objects each part looked after."""
-        done = {
-            "refunds": await self.pending_refunds(),
-            "steps": await self.pending_steps(),
-            "payments": await self.stranded_payments(),
-            "waiting_for_action": await self.orders_waiting_for_action(),
-            "late_captures": await self.late_captures(),
+        parts = {
+            "refunds": self.pending_refunds(),
+            "steps": self.pending_steps(),
+            "payments": self.stranded_payments(),
+            "waiting_for_action": self.orders_waiting_for_action(),
+            "late_captures": self.late_captures(),
         }
+        # Side by side: a processor slow to answer the last two holds up none of the others.
+        done = dict(zip(parts, await asyncio.gather(*parts.values()), strict=True))
         if any(done.values()):
             log.info("sweep", extra=done)
         return done
@@ -177,53 +215,39 @@ class SweepActivities:
         return started
 
     async def orders_waiting_for_action(self) -> int:
-        """Asks the processor about REQUIRES_ACTION orders (a webhook may have been lost) and
-        applies its answer; voids those waiting past their expiry."""
-        async with self.sessions() as session:
-            rows = list(
-                await session.scalars(
-                    select(OrderRow)
+        """Asks the processor about REQUIRES_ACTION orders whose waiting charge is due (a
+        webhook may have been lost) and applies its answer; voids those waiting past their
+        expiry."""
+        expired = OrderRow.updated_at < self.cutoff(self.settings.action_expiry)
+        async with self.sessions.begin() as session:
+            found = (
+                await session.execute(
+                    select(OrderRow, TransactionRow, expired)
+                    .join(
+                        TransactionRow,
+                        (TransactionRow.order_id == OrderRow.id) & (TransactionRow.attempt == OrderRow.attempt),
+                    )
                     .where(
                         OrderRow.status == OrderStatus.REQUIRES_ACTION.value,
                         OrderRow.updated_at < self.cutoff(self.settings.action_check_after),
+                        TransactionRow.status == TransactionStatus.ACTION_REQUIRED.value,
+                        TransactionRow.processor_reference != "",
+                        due_for_recheck() | expired,
                     )
-                    .order_by(ANY_ORDER)
+                    .order_by(RECHECK_ORDER)
                     .limit(BATCH)
+                    .with_for_update(of=TransactionRow, skip_locked=True)
                 )
-            )
-            expired = {
-                row.id
-                for row in await session.scalars(
-                    select(OrderRow).where(
-                        OrderRow.id.in_([r.id for r in rows]),
-                        OrderRow.updated_at < self.cutoff(self.settings.action_expiry),
-                    )
-                )
-            }
-            charges = {row.id: await self.waiting_charge(session, row) for row in rows}
-        for row in rows:
-            charge = charges[row.id]
-            if charge is None:
-                continue
-            still_waiting = await self.ask(row, charge)
-            if still_waiting and row.id in expired:
-                await self.expire(row.merchant_id, row.id)
-        return len(rows)
+            ).all()
+            await schedule_recheck(session, [charge.id for _, charge, _ in found])
 
-    @staticmethod
-    async def waiting_charge(session: AsyncSession, order: OrderRow) -> TransactionRow | None:
-        charge: TransactionRow | None = await session.scalar(
-            select(TransactionRow)
-            .where(
-                TransactionRow.order_id == order.id,
-                TransactionRow.attempt == order.attempt,
-                TransactionRow.status == TransactionStatus.ACTION_REQUIRED.value,
-                TransactionRow.processor_reference != "",
-            )
-            .order_by(TransactionRow.created_at.desc())
-            .limit(1)
-        )
-        return charge
+        async def look(order: OrderRow, charge: TransactionRow, past_expiry: bool) -> None:
+            still_waiting = await self.ask(order, charge)
+            if still_waiting and past_expiry:
+                await self.expire(order.merchant_id, order.id)
+
+        await at_most(ASKS_AT_ONCE, [look(order, charge, past_expiry) for order, charge, past_expiry in found])
+        return len(found)
 
     async def payment_at(self, processor: str, merchant_id: str, reference: str, order_id: str) -> PaymentResult | None:
         """The processor's view of a payment; None if it cannot be asked now (next pass)."""
@@ -253,11 +277,13 @@ class SweepActivities:
         """Charges given up on (cancelled while the customer was in 3-D Secure, or abandoned
         after an unknown outcome) in the last LATE_CAPTURE_WATCH_SECONDS: a capture the
         processor made afterwards without a webhook telling us is found here, booked and
-        refunded. Returns how many were found captured."""
-        async with self.sessions() as session:
+        refunded. Each charge is asked less often as it ages. Returns how many were found
+        captured."""
+        async with self.sessions.begin() as session:
             rows = (
                 await session.execute(
-                    select(TransactionRow, OrderRow)
+                    select(TransactionRow.id, TransactionRow.processor, TransactionRow.processor_reference)
+                    .add_columns(OrderRow.merchant_id, OrderRow.id)
                     .join(OrderRow, OrderRow.id == TransactionRow.order_id)
                     .where(
                         TransactionRow.type.in_(settlement.CHARGES),
@@ -265,23 +291,28 @@ class SweepActivities:
                         TransactionRow.failure_code.in_(GIVEN_UP),
                         TransactionRow.processor_reference != "",
                         TransactionRow.updated_at > self.cutoff(self.settings.late_capture_watch),
+                        due_for_recheck(),
                     )
-                    .order_by(ANY_ORDER)
+                    .order_by(RECHECK_ORDER)
                     .limit(BATCH)
+                    .with_for_update(of=TransactionRow, skip_locked=True)
                 )
             ).all()
-            charges = [(txn.processor, txn.processor_reference, order.merchant_id, order.id) for txn, order in rows]
-        captured = 0
-        for processor, reference, merchant_id, order_id in charges:
+            await schedule_recheck(session, [row[0] for row in rows])
+
+        async def look(processor: str, reference: str, merchant_id: str, order_id: str) -> bool:
             found = await self.payment_at(processor, merchant_id, reference, order_id)
             if found is None or found.status != PaymentResult.CAPTURED:
-                continue
+                return False
             event = ProcessorEvent(event_id=f"sweep-{reference}", order_id=order_id, payment=found)
             applied = await apply_event(self.sessions, merchant_id, processor, event)
-            if applied.refund_id and not applied.refund_started:
-                captured += 1
-                await self.refunds.start_stored(merchant_id, applied.refund_id)
-        return captured
+            if not applied.refund_id or applied.refund_started:
+                return False
+            await self.refunds.start_stored(merchant_id, applied.refund_id)
+            return True
+
+        found = await at_most(ASKS_AT_ONCE, [look(*row[1:]) for row in rows])
+        return sum(found)
 
     async def expire(self, merchant_id: str, order_id: str) -> None:
         async with self.sessions.begin() as session:

@@ -60,9 +60,9 @@ def razorpay_account(platform: Platform, merchant_id: str) -> str:
     return credentials(platform, merchant_id, "razorpay")["keyId"]
 
 
-def sandbox(platform: Platform, method: str, path: str, **body: Any) -> Any:
+def sandbox(platform: Platform, verb: str, path: str, **body: Any) -> Any:
     assert platform.razorpay_sandbox_url
-    answer = httpx.request(method, platform.razorpay_sandbox_url + path, json=body or None, timeout=10)
+    answer = httpx.request(verb, platform.razorpay_sandbox_url + path, json=body or None, timeout=10)
     assert answer.status_code < 300, answer.text
     return answer.json()
 

@@ -196,6 +196,39 @@ def test_a_capture_after_cancel_that_no_webhook_announces_is_found_and_refunded(
     assert_reconciled(platform, merchant)
 
 
+def test_a_processor_slow_about_many_given_up_charges_does_not_hold_up_finding_a_late_capture(
+    merchant: Merchant, platform: Platform, tmp_path: Path
+) -> None:
+    """Another merchant's charges given up on, about which the processor now answers only
+    after the call timeout: the sweep asks them side by side and not again at every pass,
+    so this merchant's late capture is still found and refunded within seconds."""
+    other = seed_merchant(platform, tmp_path / "other.json")
+    other_account = razorpay_account(platform, other["merchant_id"])
+    with httpx.Client(base_url=platform.gateway_url, headers={"X-API-Key": other["api_key"]}, timeout=30) as rest:
+        for _ in range(12):
+            given_up = create(rest, currency="INR", amount=1_000)
+            assert pay(rest, given_up["id"], AUTHENTICATION_REQUIRED).json()["status"] == "REQUIRES_ACTION"
+            assert rest.post(f"/v1/orders/{given_up['id']}/cancel", json={}).json()["status"] == "CANCELLED"
+    slow = {"account": other_account, "path_contains": "/payments", "method": "GET", "mode": "delay"}
+    sandbox(platform, "POST", "/_sandbox/faults", **slow, delay_ms=20_000, count=-1)
+    try:
+        rest = merchant.rest
+        order = create(rest, currency="INR", amount=7_700)
+        waiting = pay(rest, order["id"], AUTHENTICATION_REQUIRED).json()
+        assert rest.post(f"/v1/orders/{order['id']}/cancel", json={}).json()["status"] == "CANCELLED"
+        redirect = waiting["nextAction"]["redirectUrl"]
+        httpx.post(redirect.removesuffix("/authenticate") + "/complete", json={"outcome": "success"})
+        # One slow call (PROCESSOR_TIMEOUT_SECONDS 4 here) per eight charges at most, then it is found.
+        refunded = eventually(
+            lambda: (o := rest.get(f"/v1/orders/{order['id']}").json()).get("amountRefunded") == 7_700 and o,
+            seconds=25,
+        )
+    finally:
+        sandbox(platform, "DELETE", f"/_sandbox/faults?account={other_account}")
+    assert refunded["status"] == "CANCELLED"
+    assert razorpay_books(platform, merchant.razorpay) == our_books(rest) == (7_700, 7_700)
+
+
 def test_cancel_during_3ds_at_stripe_cancels_the_payment_intent(merchant: Merchant, platform: Platform) -> None:
     rest = merchant.rest
     order = create(rest, currency="USD", amount=4200)
