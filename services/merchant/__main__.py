@@ -11,6 +11,7 @@ from payloops.merchant.v1 import (
     merchant_service_pb2,
     merchant_service_pb2_grpc,
 )
+from payloops.router.v1.router_service_pb2_grpc import RouterServiceStub
 from redis.asyncio import Redis
 
 from services.common.config import ServiceSettings
@@ -24,6 +25,7 @@ from services.merchant.credentials import CredentialCipher
 from services.merchant.internal_servicer import MerchantInternalServicer
 from services.merchant.passwords import PasswordHasher
 from services.merchant.retry_after import RetryAfterInterceptor
+from services.merchant.routing_view import RoutingView
 from services.merchant.servicer import MerchantServicer
 from services.merchant.throttle import AuthGuard, Counters, Limit, Policy
 from services.merchant.tokens import DashboardTokens
@@ -55,6 +57,7 @@ async def start(settings: ServiceSettings) -> None:
     engine = create_engine(settings)
     sessions = session_factory(engine)
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    router_channel = grpc.aio.insecure_channel(settings.router_service_addr)
     cipher = CredentialCipher(settings.credential_keys, settings.credential_active_key_id)
     api_keys = ApiKeyAuthenticator(
         sessions, hmac_secret=settings.api_key_hmac_secret, cache_seconds=settings.auth_cache_seconds
@@ -75,14 +78,14 @@ async def start(settings: ServiceSettings) -> None:
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         external_auth_pb2_grpc.add_AuthorizationServicer_to_server(EdgeAuthorizer(api_keys, tokens, usage), server)
-        # Routing simulation and stats arrive with their issue; they answer UNIMPLEMENTED until then.
         merchant_service_pb2_grpc.add_MerchantServiceServicer_to_server(
-            MerchantServicer(  # type: ignore[abstract]
+            MerchantServicer(
                 sessions=sessions,
                 accounts=accounts,
                 cipher=cipher,
                 api_keys=api_keys,
                 usage=usage,
+                routing=RoutingView(RouterServiceStub(router_channel), settings.router_call_timeout_seconds),
                 allow_loopback=settings.webhook_allow_loopback,
             ),
             server,
@@ -99,6 +102,7 @@ async def start(settings: ServiceSettings) -> None:
     async def cleanup() -> None:
         await usage.stop()
         await redis.aclose()
+        await router_channel.close()
         await engine.dispose()
 
     usage.start()

@@ -13,6 +13,10 @@ DEV_CREDENTIAL_KEYS = {
 class Settings(ServiceSettings):
     """Merchant service configuration (environment variables of the same names)."""
 
+    # The router answers the dashboard's routing simulation and stats.
+    router_service_addr: str
+    router_call_timeout_seconds: float = Field(default=2.0, gt=0)
+
     # Server-side key of the API-key HMAC (see keys.py for why HMAC and not a slow hash).
     api_key_hmac_secret: str = Field(default="dev-api-key-hmac-secret-change-me", min_length=32)
     # AES-256-GCM keys for processor credentials and webhook secrets:

@@ -25,6 +25,7 @@ from services.merchant.convert import (
 )
 from services.merchant.credentials import CredentialCipher
 from services.merchant.keys import MODES, issue_key
+from services.merchant.routing_view import RoutingView
 from services.merchant.usage import KeyUsage
 from services.merchant.validation import check, choice_violations, name_violations, required, url_violations
 from services.router.convert import rule_violations
@@ -61,8 +62,10 @@ class MerchantServicer(merchant_service_pb2_grpc.MerchantServiceServicer):
         cipher: CredentialCipher,
         api_keys: ApiKeyAuthenticator,
         usage: KeyUsage,
+        routing: RoutingView,
         allow_loopback: bool = False,
     ) -> None:
+        self.routing = routing
         self.allow_loopback = allow_loopback  # webhook URLs on loopback (development only)
         self.sessions = sessions
         self.accounts = accounts
@@ -208,6 +211,16 @@ class MerchantServicer(merchant_service_pb2_grpc.MerchantServiceServicer):
                 session=session, merchant_id=who.merchant_id, rule_id=required_id(request.id)
             )
         return routing_rule_to_proto(row)
+
+    async def SimulateRouting(
+        self, request: svc.SimulateRoutingRequest, context: Context
+    ) -> svc.SimulateRoutingResponse:
+        return await self.routing.simulate(caller(context), request)
+
+    async def GetRoutingStats(
+        self, request: svc.GetRoutingStatsRequest, context: Context
+    ) -> svc.GetRoutingStatsResponse:
+        return await self.routing.stats(caller(context), request)
 
     # -- webhook endpoints ----------------------------------------------------------------
 

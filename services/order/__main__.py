@@ -23,6 +23,7 @@ from services.common.server import run, serve
 from services.common.temporal import connect
 from services.order.config import Settings
 from services.order.coordinator import PaymentCoordinator
+from services.order.feedback import RoutingFeedback
 from services.order.idempotency import IdempotencyInterceptor, IdempotencyStore
 from services.order.internal_servicer import OrderInternalServicer
 from services.order.outcomes import PaymentOutcomes
@@ -70,11 +71,13 @@ async def start(settings: ServiceSettings) -> None:
     }
     temporal = await connect(settings.temporal_address, settings.temporal_namespace)
     outcomes = PaymentOutcomes()
+    router = router_service_pb2_grpc.RouterServiceStub(channels["router"])
+    feedback = RoutingFeedback(router)
     payments = PaymentCoordinator(
         sessions=sessions,
         temporal=temporal,
         task_queue=settings.temporal_task_queue,
-        router=router_service_pb2_grpc.RouterServiceStub(channels["router"]),
+        router=router,
         outcomes=outcomes,
         wait_seconds=settings.pay_wait_seconds,
         call_timeout=settings.processor_call_timeout_seconds,
@@ -110,13 +113,14 @@ async def start(settings: ServiceSettings) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await feedback.drain()
         for channel in channels.values():
             await channel.close()
         await engine.dispose()
 
     # The payment worker runs here too, so the workflows this service starts begin at once
     # in this process (eager start) and run their steps as local activities.
-    async with payment_worker(temporal, settings, sessions, processors, outcomes):
+    async with payment_worker(temporal, settings, sessions, processors, feedback, outcomes):
         await serve(
             "order",
             settings,

@@ -17,12 +17,14 @@ from services.common.identity import Caller
 from services.order import repository, settlement
 from services.order.authorizations import AuthorizationStep
 from services.order.domain import OrderStatus
+from services.order.feedback import RoutingFeedback
 from services.order.models import OrderRow, TransactionRow
 from services.order.outcomes import PaymentOutcomes
 from services.order.payments import (
     AUTHORIZED,
     CAPTURED,
     FAILED,
+    FAILOVER,
     NO_PAYMENT,
     PENDING,
     PROCESSOR_OUTCOME_UNKNOWN,
@@ -47,6 +49,8 @@ ORDER_STATUS_FOR = {
     VOIDED: OrderStatus.FAILED,
     REQUIRES_ACTION: OrderStatus.REQUIRES_ACTION,
 }
+# Whether the processor charged: the outcome a charge adds to routing's success rates.
+CHARGE_SUCCEEDED = {CAPTURED: True, AUTHORIZED: True, FAILED: False}
 TRANSACTION_STATUS_FOR = {
     CAPTURED: "SUCCEEDED",
     AUTHORIZED: "SUCCEEDED",
@@ -152,16 +156,19 @@ class PaymentActivities(ProcessorCalls):
         processors: Mapping[str, ProcessorStub],
         call_timeout: float,
         outcomes: PaymentOutcomes | None = None,
+        feedback: RoutingFeedback | None = None,
     ) -> None:
         super().__init__(sessions, processors, call_timeout)
         self.outcomes = outcomes or PaymentOutcomes()
+        self.feedback = feedback or RoutingFeedback(None)
 
     def transaction_values(self, step: ChargeStep) -> dict[str, object]:
         payment, candidate = step.payment, step.candidate
-        reason = candidate.reason
+        reason, approach = candidate.reason, candidate.approach
         if step.index:
             earlier = ", ".join(c.processor for c in payment.candidates[: step.index])
             reason = f"{reason}; failover after {earlier}: {PROCESSOR_UNAVAILABLE}"
+            approach = FAILOVER
         return {
             "order_id": payment.order_id,
             "merchant_id": payment.merchant_id,
@@ -174,6 +181,9 @@ class PaymentActivities(ProcessorCalls):
             "currency": payment.currency,
             "routing_rule_id": candidate.rule_id,
             "routing_reason": reason,
+            "routing_approach": approach,
+            "routing_score": candidate.score,
+            "routing_samples": candidate.samples,
             "idempotency_key": step.idempotency_key,
         }
 
@@ -273,6 +283,8 @@ class PaymentActivities(ProcessorCalls):
     async def record_charge(self, step: ChargeStep, result: ChargeResult) -> str:
         """Records the outcome on the transaction and moves the order; returns its status."""
         order = await self._record_charge(step, result)
+        if result.status in CHARGE_SUCCEEDED:  # a 3-D Secure outcome is the customer's doing
+            self.feedback.send(step, succeeded=CHARGE_SUCCEEDED[result.status], failure_code=result.failure_code)
         self.outcomes.committed(step.payment.workflow_id, repository.committed_order(order))
         return order.status
 
@@ -312,6 +324,7 @@ class PaymentActivities(ProcessorCalls):
                 session=session, values=self.transaction_values(step)
             )
             repository.advance_transaction(txn, "FAILED", failure_code=code, failure_message=message)
+        self.feedback.send(step, succeeded=False, failure_code=code)
 
     @activity.defn(name="fail_payment")
     async def fail_payment(self, payment: PaymentInput, code: str, message: str) -> str:

@@ -114,12 +114,16 @@ class PaymentCoordinator:
             payment_method_type=method.type,
             payment_method_token=method.token,
             metadata=order.metadata,
+            mode=who.mode,
         )
         try:
             answer = await self.router.Route(request, timeout=self.call_timeout)
         except grpc.aio.AioRpcError as error:
             raise relay(error) from None
-        return [Candidate(c.processor, c.reason, c.rule_id) for c in answer.candidates]
+        return [
+            Candidate(c.processor, c.reason, c.rule_id, c.approach, c.score if c.HasField("score") else None, c.samples)
+            for c in answer.candidates
+        ]
 
     async def await_payment(self, who: Caller, order_id: str, payment: PaymentInput) -> Order:
         """The order once its payment settles, or as it is after the wait. Joins the

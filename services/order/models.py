@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, Integer, LargeBinary, MetaData, String, func
+from sqlalchemy import BigInteger, DateTime, Float, Identity, Integer, LargeBinary, MetaData, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -45,7 +45,7 @@ class OrderRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     payment_idempotency_key: Mapped[str | None] = mapped_column(String(255))
     # The routing decision of the current attempt: [{"processor", "reason", "rule_id"}].
-    payment_candidates: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
+    payment_candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -82,6 +82,9 @@ class TransactionRow(Base):
     failure_message: Mapped[str] = mapped_column(String(1000), default="")
     routing_rule_id: Mapped[str] = mapped_column(String(64), default="")
     routing_reason: Mapped[str] = mapped_column(String(500), default="")
+    routing_approach: Mapped[str] = mapped_column(String(32), default="")
+    routing_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    routing_samples: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     refund_id: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

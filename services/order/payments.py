@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The routing approach of a transaction at a candidate after the first: the earlier ones
+# were unavailable (RoutingDecision.approach).
+FAILOVER = "FAILOVER"
+
 
 @dataclass(frozen=True)
 class Candidate:
     processor: str
     reason: str
     rule_id: str = ""
+    # How routing chose it (the router's Approach), and the success rate it used, if any.
+    approach: str = ""
+    score: float | None = None
+    samples: int = 0
 
 
 @dataclass(frozen=True)

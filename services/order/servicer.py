@@ -44,7 +44,12 @@ def transaction_to_proto(row: TransactionRow) -> order_pb2.Transaction:
         failure_code=row.failure_code,
         failure_message=row.failure_message,
         routing_decision=order_pb2.RoutingDecision(
-            rule_id=row.routing_rule_id, reason=row.routing_reason, candidate_index=row.candidate_index
+            rule_id=row.routing_rule_id,
+            reason=row.routing_reason,
+            candidate_index=row.candidate_index,
+            approach=row.routing_approach,
+            score=row.routing_score,
+            samples=row.routing_samples,
         ),
         refund_id=row.refund_id,
         create_time=timestamp(row.created_at),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 from payloops.processor.v1 import processor_service_pb2_grpc
+from payloops.router.v1 import router_service_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import (
     Client,
@@ -33,6 +34,7 @@ from services.common.temporal import connect
 from services.order.activities import PaymentActivities
 from services.order.authorization_activities import AuthorizationActivities
 from services.order.config import Settings
+from services.order.feedback import RoutingFeedback
 from services.order.outcomes import PaymentOutcomes
 from services.order.refund_activities import RefundActivities
 from services.order.refund_coordinator import RefundCoordinator
@@ -50,13 +52,14 @@ def payment_worker(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     stubs: Mapping[str, ProcessorServiceAsyncStub],
+    feedback: RoutingFeedback,
     outcomes: PaymentOutcomes | None = None,
 ) -> Worker:
     """The worker of the order service's workflows, with their activities. The order
     service runs one too, so a payment it starts is handed to it eagerly (no task queue
     round trip); this process takes over whatever that one cannot, and holds the sweep."""
     timeout = settings.processor_call_timeout_seconds
-    activities = PaymentActivities(sessions, stubs, call_timeout=timeout, outcomes=outcomes)
+    activities = PaymentActivities(sessions, stubs, call_timeout=timeout, outcomes=outcomes, feedback=feedback)
     steps = AuthorizationActivities(sessions, stubs, call_timeout=timeout)
     refunds = RefundActivities(sessions, stubs, call_timeout=timeout)
     sweep = SweepActivities(
@@ -128,17 +131,20 @@ async def start(settings: ServiceSettings) -> None:
     channels = {name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()}
     sessions = session_factory(engine)
     stubs = {name: processor_service_pb2_grpc.ProcessorServiceStub(channel) for name, channel in channels.items()}
+    channels["router"] = grpc.aio.insecure_channel(settings.router_service_addr)
+    feedback = RoutingFeedback(router_service_pb2_grpc.RouterServiceStub(channels["router"]))
     client = await connect(settings.temporal_address, settings.temporal_namespace)
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         return []
 
     async def cleanup() -> None:
+        await feedback.drain()
         for channel in channels.values():
             await channel.close()
         await engine.dispose()
 
-    async with payment_worker(client, settings, sessions, stubs):
+    async with payment_worker(client, settings, sessions, stubs, feedback):
         await schedule_sweep(client, settings)
         await serve("order-worker", settings, register, cleanup=cleanup)
 

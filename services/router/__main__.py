@@ -5,11 +5,13 @@ from collections.abc import Sequence
 import grpc
 from payloops.merchant.v1 import merchant_internal_service_pb2_grpc
 from payloops.router.v1 import router_service_pb2, router_service_pb2_grpc
+from redis.asyncio import Redis
 
 from services.common.config import ServiceSettings
 from services.common.server import run, serve
 from services.router.config import Settings
 from services.router.merchant_config import MerchantRoutingSource
+from services.router.scores import ScoreStore
 from services.router.servicer import RouterServicer
 
 SERVICE = router_service_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name
@@ -24,12 +26,25 @@ async def start(settings: ServiceSettings) -> None:
         call_timeout_seconds=settings.merchant_call_timeout_seconds,
     )
 
+    redis = (
+        Redis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout_seconds,
+            socket_connect_timeout=settings.redis_timeout_seconds,
+        )
+        if settings.redis_url
+        else None
+    )
+    scores = ScoreStore(redis, settings.redis_key_prefix, ttl_seconds=settings.score_ttl_seconds) if redis else None
+
     async def register(server: grpc.aio.Server) -> Sequence[str]:
-        router_service_pb2_grpc.add_RouterServiceServicer_to_server(RouterServicer(routing), server)
+        router_service_pb2_grpc.add_RouterServiceServicer_to_server(RouterServicer(routing, scores), server)
         return [SERVICE]
 
     async def cleanup() -> None:
         await channel.close()
+        if redis is not None:
+            await redis.aclose()
 
     await serve("router", settings, register, cleanup=cleanup)
 

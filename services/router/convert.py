@@ -20,6 +20,7 @@ from services.router.domain import (
     Rule,
     Single,
     Split,
+    SuccessRate,
     VolumeSplit,
     merchant_program,
     validate_rule,
@@ -53,6 +54,16 @@ def action_from_proto(action: merchant_pb2.RoutingAction) -> Action | None:
         return Priority(tuple(action.priority.processors))
     if kind == "volume_split":
         return VolumeSplit(tuple(Split(s.processor, s.weight) for s in action.volume_split.splits))
+    if kind == "success_rate":
+        chosen, defaults = action.success_rate, SuccessRate(())
+        return SuccessRate(
+            tuple(chosen.processors),
+            exploration_percent=(
+                chosen.exploration_percent if chosen.HasField("exploration_percent") else defaults.exploration_percent
+            ),
+            min_samples=chosen.min_samples if chosen.HasField("min_samples") else defaults.min_samples,
+            window_size=chosen.window_size if chosen.HasField("window_size") else defaults.window_size,
+        )
     return None
 
 
@@ -101,4 +112,11 @@ def routing_input(request: router_service_pb2.RouteRequest) -> RoutingInput:
 
 
 def candidate_to_proto(candidate: Candidate) -> router_pb2.Candidate:
-    return router_pb2.Candidate(processor=candidate.processor, reason=candidate.reason, rule_id=candidate.rule_id)
+    return router_pb2.Candidate(
+        processor=candidate.processor,
+        reason=candidate.reason,
+        rule_id=candidate.rule_id,
+        approach=candidate.approach.value,
+        score=candidate.score,
+        samples=candidate.samples,
+    )

@@ -1,36 +1,142 @@
-"""RouterService: proto <-> domain only."""
+"""RouterService: proto <-> domain, and the success-rate windows it reads and writes."""
 
 from __future__ import annotations
 
+import logging
+import random
+
 from payloops.router.v1 import router_service_pb2, router_service_pb2_grpc
 
-from services.common.errors import FieldViolation, require
+from services.common.errors import FieldViolation, Unavailable, require
 from services.common.identity import Context
 from services.common.money import currency_violations
 from services.router.convert import candidate_to_proto, routing_input
-from services.router.domain import Splitter, hash_point, route
+from services.router.domain import (
+    NO_SCORES,
+    Algorithm,
+    RoutingInput,
+    Scores,
+    Splitter,
+    SuccessRate,
+    deciding_action,
+    hash_point,
+    route,
+    window_outcome,
+)
 from services.router.merchant_config import MerchantRoutingSource
+from services.router.scores import ANY, Dimension, ScoreStore, ScoresUnavailable
+
+log = logging.getLogger("payloops.router")
+MODES = ("test", "live")
+# Stats show each window over the default window of a success-rate rule.
+STATS_WINDOW = SuccessRate(()).window_size
+
+
+def required(request: object, *names: str) -> list[FieldViolation]:
+    return [FieldViolation(name, "is required") for name in names if not getattr(request, name)]
+
+
+def mode_violations(mode: str) -> list[FieldViolation]:
+    return [] if mode in ("", *MODES) else [FieldViolation("mode", "must be test or live")]
 
 
 def validate_route_request(request: router_service_pb2.RouteRequest) -> None:
-    violations = [
-        FieldViolation(name, "is required") for name in ("merchant_id", "order_id") if not getattr(request, name)
-    ]
-    violations += currency_violations(request.currency)
+    violations = required(request, "merchant_id", "order_id") + currency_violations(request.currency)
     if request.amount < 0:
         violations.append(FieldViolation("amount", "must not be negative"))
-    require(violations)
+    require(violations + mode_violations(request.mode))
+
+
+def scores_unavailable(error: Exception | None = None) -> Unavailable:
+    return Unavailable(
+        message=f"success rates are unavailable ({error or 'no Redis configured'})", reason="ROUTING_SCORES_UNAVAILABLE"
+    )
 
 
 class RouterServicer(router_service_pb2_grpc.RouterServiceServicer):
-    def __init__(self, routing: MerchantRoutingSource, splitter: Splitter = hash_point) -> None:
+    def __init__(
+        self,
+        routing: MerchantRoutingSource,
+        scores: ScoreStore | None,
+        splitter: Splitter = hash_point,
+        rng: random.Random | None = None,
+    ) -> None:
         self.routing = routing
+        self.scores = scores
         self.splitter = splitter
+        self.rng = rng or random.Random()
 
     async def Route(
         self, request: router_service_pb2.RouteRequest, context: Context
     ) -> router_service_pb2.RouteResponse:
         validate_route_request(request)
         merchant = await self.routing.get(request.merchant_id, time_remaining=context.time_remaining())
-        candidates = route(merchant.program, routing_input(request), enabled=merchant.enabled, splitter=self.splitter)
+        payment = routing_input(request)
+        scores = await self.scores_for(merchant.program, payment, request.mode or "test", request.merchant_id)
+        candidates = route(
+            merchant.program,
+            payment,
+            enabled=merchant.enabled,
+            splitter=self.splitter,
+            scores=scores,
+            rng=self.rng,
+            explore=not request.dry_run,
+        )
         return router_service_pb2.RouteResponse(candidates=[candidate_to_proto(c) for c in candidates])
+
+    async def scores_for(self, program: Algorithm, payment: RoutingInput, mode: str, merchant_id: str) -> Scores | None:
+        """What the deciding rule needs: nothing for a static rule; the windows of a
+        success-rate rule's processors; None when they cannot be read (routed statically)."""
+        action = deciding_action(program, payment)
+        if not isinstance(action, SuccessRate):
+            return NO_SCORES
+        if self.scores is None:
+            return None
+        dimension = Dimension(mode, merchant_id, payment.payment_method_type, payment.currency)
+        try:
+            return await self.scores.read(dimension, action.processors, action.window_size)
+        except ScoresUnavailable as error:
+            log.warning("success rates unavailable, routing statically", extra={"error": str(error)})
+            return None
+
+    async def RecordOutcome(
+        self, request: router_service_pb2.RecordOutcomeRequest, context: Context
+    ) -> router_service_pb2.RecordOutcomeResponse:
+        violations = required(request, "attempt_id", "merchant_id", "processor")
+        require(violations + currency_violations(request.currency) + mode_violations(request.mode))
+        outcome = window_outcome(request.succeeded, request.failure_code)
+        if outcome is None:
+            return router_service_pb2.RecordOutcomeResponse(recorded=False)
+        if self.scores is None:
+            raise scores_unavailable()
+        dimension = Dimension(
+            request.mode or "test", request.merchant_id, request.payment_method_type, request.currency
+        )
+        try:
+            recorded = await self.scores.record(request.attempt_id, dimension, request.processor, outcome)
+        except ScoresUnavailable as error:
+            raise scores_unavailable(error) from None
+        return router_service_pb2.RecordOutcomeResponse(recorded=recorded)
+
+    async def GetStats(
+        self, request: router_service_pb2.GetStatsRequest, context: Context
+    ) -> router_service_pb2.GetStatsResponse:
+        require(required(request, "merchant_id") + mode_violations(request.mode))
+        if self.scores is None:
+            raise scores_unavailable()
+        try:
+            stats = await self.scores.stats(request.mode or "test", request.merchant_id, STATS_WINDOW)
+        except ScoresUnavailable as error:
+            raise scores_unavailable(error) from None
+        return router_service_pb2.GetStatsResponse(
+            stats=[
+                router_service_pb2.ProcessorStat(
+                    processor=stat.processor,
+                    payment_method_type="" if stat.payment_method_type == ANY else stat.payment_method_type,
+                    currency=stat.currency,
+                    success_rate=round(stat.window.rate, 4),
+                    sample_count=stat.window.samples,
+                )
+                for stat in stats
+            ]
+        )

@@ -50,7 +50,7 @@ def razorpay_credentials() -> dict[str, str]:
         "keySecret": secrets.token_hex(12),
         "webhookSecret": secrets.token_hex(16),
     }
-    remember(*credentials.values())
+    remember(credentials["keySecret"], credentials["webhookSecret"])  # a key id is not a secret
     return credentials
 
 

@@ -18,7 +18,9 @@ SECRET = "k" * 32
 
 
 def settings(**changes: Any) -> Settings:
-    return Settings(database_url="postgresql://x/y", redis_url="redis://x", port=1, **changes)
+    return Settings(
+        database_url="postgresql://x/y", redis_url="redis://x", router_service_addr="127.0.0.1:1", port=1, **changes
+    )
 
 
 def tokens() -> DashboardTokens:

@@ -12,6 +12,7 @@ from services.router.domain import (
     DEFAULT_PROGRAM,
     FALLBACK,
     NO_PROCESSOR_AVAILABLE,
+    Approach,
     Candidate,
     Conditions,
     Priority,
@@ -268,7 +269,7 @@ def test_a_nested_program_keeps_the_rule_that_chose_it() -> None:
     inner = Rules(Program(default=Priority(("stripe",)), rules=(rule("rr_in", Single("razorpay"), currency="INR"),)))
     program = merchant_program([rule("rr_out", inner, amount_gte=100)])
     assert route(program, payment(500, "USD"), enabled=BOTH) == [
-        Candidate("stripe", "rule rr_out: priority list #1", "rr_out")
+        Candidate("stripe", "rule rr_out: priority list #1", "rr_out", Approach.RULE)
     ]
     assert route(program, payment(500, "INR"), enabled=BOTH)[0].rule_id == "rr_in"
 

@@ -5,11 +5,19 @@ failover policy); `merchant_program(rules)` wraps a merchant's rules around the
 contract's DEFAULT_PROGRAM; `validate_rule` checks a rule before it is stored or used."""
 
 from services.router.domain.defaults import DEFAULT_PROCESSOR, DEFAULT_PROGRAM, DEFAULT_ROUTES, merchant_program
-from services.router.domain.evaluate import FALLBACK, NO_PROCESSOR_AVAILABLE, no_processor_available, route
+from services.router.domain.evaluate import (
+    FALLBACK,
+    NO_PROCESSOR_AVAILABLE,
+    NO_SCORES,
+    deciding_action,
+    no_processor_available,
+    route,
+)
 from services.router.domain.processors import PROCESSOR_IDS, PROCESSORS, ProcessorInfo, native_processor
 from services.router.domain.program import (
     Action,
     Algorithm,
+    Approach,
     Candidate,
     Conditions,
     Priority,
@@ -19,9 +27,11 @@ from services.router.domain.program import (
     Rules,
     Single,
     Split,
+    SuccessRate,
     VolumeSplit,
 )
 from services.router.domain.split import Splitter, hash_point
+from services.router.domain.success_rate import LEVELS, MAX_WINDOW, Level, Scores, Window, window_outcome
 from services.router.domain.validation import validate_rule
 
 __all__ = [
@@ -32,8 +42,12 @@ __all__ = [
     "NO_PROCESSOR_AVAILABLE",
     "PROCESSORS",
     "PROCESSOR_IDS",
+    "LEVELS",
+    "MAX_WINDOW",
+    "NO_SCORES",
     "Action",
     "Algorithm",
+    "Approach",
     "Candidate",
     "Conditions",
     "Priority",
@@ -43,13 +57,19 @@ __all__ = [
     "Rule",
     "Rules",
     "Single",
+    "Level",
+    "Scores",
     "Split",
     "Splitter",
+    "SuccessRate",
     "VolumeSplit",
+    "Window",
+    "deciding_action",
     "hash_point",
     "merchant_program",
     "native_processor",
     "no_processor_available",
     "route",
     "validate_rule",
+    "window_outcome",
 ]

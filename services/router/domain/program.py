@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TypeAlias
 
 
@@ -33,6 +34,20 @@ class VolumeSplit:
     """One processor chosen by weight, stably per split key; the others as its failover."""
 
     splits: tuple[Split, ...]
+
+
+@dataclass(frozen=True)
+class SuccessRate:
+    """These processors, the best recent success rate first (success_rate.py); a share of
+    payments (`exploration_percent`) takes them in a random order instead, so a processor
+    that recovers gets traffic again."""
+
+    processors: tuple[str, ...]
+    exploration_percent: float = 5.0
+    # Fewer outcomes than this in a window: a coarser window is used, then none.
+    min_samples: int = 10
+    # The last this many outcomes make a window.
+    window_size: int = 200
 
 
 @dataclass(frozen=True)
@@ -106,8 +121,20 @@ class Rules:
     program: Program
 
 
-Action: TypeAlias = Single | Priority | VolumeSplit
-Algorithm: TypeAlias = Single | Priority | VolumeSplit | Rules
+Action: TypeAlias = Single | Priority | VolumeSplit | SuccessRate
+Algorithm: TypeAlias = Single | Priority | VolumeSplit | SuccessRate | Rules
+
+
+class Approach(StrEnum):
+    """How a candidate was chosen."""
+
+    RULE = "RULE"  # a merchant rule's single processor, priority list or volume split
+    DEFAULT = "DEFAULT"  # the contract's default routing
+    FAILOVER = "FAILOVER"  # after the decided candidates, another processor that takes the currency
+    SUCCESS_RATE = "SUCCESS_RATE"  # ordered by recent success rate
+    EXPLORATION = "EXPLORATION"  # a success-rate rule's processors in a random order
+    # A success-rate rule's processors in their listed order: the scores could not be read.
+    STATIC_FALLBACK = "STATIC_FALLBACK"
 
 
 @dataclass(frozen=True)
@@ -115,3 +142,7 @@ class Candidate:
     processor: str
     reason: str
     rule_id: str = ""
+    approach: Approach = Approach.DEFAULT
+    # The success rate and the outcomes it was computed over, when the approach used one.
+    score: float | None = None
+    samples: int = 0

@@ -8,7 +8,8 @@ from __future__ import annotations
 from services.common.errors import FieldViolation
 from services.common.money import currency_violations
 from services.router.domain.processors import PROCESSOR_IDS, is_known
-from services.router.domain.program import Action, Conditions, Priority, Single, VolumeSplit
+from services.router.domain.program import Action, Conditions, Priority, Single, SuccessRate, VolumeSplit
+from services.router.domain.success_rate import MAX_WINDOW
 
 
 def validate_rule(conditions: Conditions, action: Action | None, *, prefix: str = "") -> list[FieldViolation]:
@@ -35,7 +36,7 @@ def _conditions(conditions: Conditions, at: str) -> list[FieldViolation]:
 def _action(action: Action | None, at: str) -> list[FieldViolation]:
     match action:
         case None:
-            return [FieldViolation(at, "is required: one of single, priority, volume_split")]
+            return [FieldViolation(at, "is required: one of single, priority, volume_split, success_rate")]
         case Single(processor):
             return _processor(processor, f"{at}.single.processor")
         case Priority(processors):
@@ -51,6 +52,18 @@ def _action(action: Action | None, at: str) -> list[FieldViolation]:
                 for n, split in enumerate(splits)
                 if split.weight <= 0
             ]
+            return found
+        case SuccessRate(processors, exploration_percent, min_samples, window_size):
+            at = f"{at}.success_rate"
+            if not processors:
+                return [FieldViolation(f"{at}.processors", "must list at least one processor")]
+            found = _processors(list(processors), f"{at}.processors")
+            if not 0 <= exploration_percent <= 100:
+                found.append(FieldViolation(f"{at}.exploration_percent", "must be between 0 and 100"))
+            if not 1 <= window_size <= MAX_WINDOW:
+                found.append(FieldViolation(f"{at}.window_size", f"must be between 1 and {MAX_WINDOW}"))
+            if not 1 <= min_samples <= window_size:
+                found.append(FieldViolation(f"{at}.min_samples", "must be between 1 and window_size"))
             return found
 
 

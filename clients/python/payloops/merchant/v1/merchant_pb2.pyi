@@ -339,6 +339,59 @@ class VolumeSplit(_message.Message):
 Global___VolumeSplit: _TypeAlias = VolumeSplit  # noqa: Y015
 
 @_typing.final
+class SuccessRateRouting(_message.Message):
+    """The processors ordered by their recent success rate for the payment (its merchant,
+    payment-method type and currency), best first; a share of payments explores.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROCESSORS_FIELD_NUMBER: _builtins.int
+    EXPLORATION_PERCENT_FIELD_NUMBER: _builtins.int
+    MIN_SAMPLES_FIELD_NUMBER: _builtins.int
+    WINDOW_SIZE_FIELD_NUMBER: _builtins.int
+    exploration_percent: _builtins.float
+    """Percent of payments (0-100) that take the processors in a random order, so one that
+    recovers gets traffic again. Default 5.
+    """
+    min_samples: _builtins.int
+    """Fewer recent outcomes than this: a coarser window is used (this merchant in this
+    currency, then every merchant), then none. Default 10.
+    """
+    window_size: _builtins.int
+    """How many of the most recent outcomes make a window, 1-1000. Default 200."""
+    @_builtins.property
+    def processors(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The processors to choose among."""
+
+    def __init__(
+        self,
+        *,
+        processors: _abc.Iterable[_builtins.str] | None = ...,
+        exploration_percent: _builtins.float | None = ...,
+        min_samples: _builtins.int | None = ...,
+        window_size: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_exploration_percent", b"_exploration_percent", "_min_samples", b"_min_samples", "_window_size", b"_window_size", "exploration_percent", b"exploration_percent", "min_samples", b"min_samples", "window_size", b"window_size"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_exploration_percent", b"_exploration_percent", "_min_samples", b"_min_samples", "_window_size", b"_window_size", "exploration_percent", b"exploration_percent", "min_samples", b"min_samples", "processors", b"processors", "window_size", b"window_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__exploration_percent: _TypeAlias = _typing.Literal["exploration_percent"]  # noqa: Y015
+    _WhichOneofArgType__exploration_percent: _TypeAlias = _typing.Literal["_exploration_percent", b"_exploration_percent"]  # noqa: Y015
+    _WhichOneofReturnType__min_samples: _TypeAlias = _typing.Literal["min_samples"]  # noqa: Y015
+    _WhichOneofArgType__min_samples: _TypeAlias = _typing.Literal["_min_samples", b"_min_samples"]  # noqa: Y015
+    _WhichOneofReturnType__window_size: _TypeAlias = _typing.Literal["window_size"]  # noqa: Y015
+    _WhichOneofArgType__window_size: _TypeAlias = _typing.Literal["_window_size", b"_window_size"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__exploration_percent) -> _WhichOneofReturnType__exploration_percent | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__min_samples) -> _WhichOneofReturnType__min_samples | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__window_size) -> _WhichOneofReturnType__window_size | None: ...
+
+Global___SuccessRateRouting: _TypeAlias = SuccessRateRouting  # noqa: Y015
+
+@_typing.final
 class RoutingAction(_message.Message):
     """What a matching rule does."""
 
@@ -347,6 +400,7 @@ class RoutingAction(_message.Message):
     SINGLE_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
     VOLUME_SPLIT_FIELD_NUMBER: _builtins.int
+    SUCCESS_RATE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def single(self) -> Global___SingleProcessor:
         """Always this processor."""
@@ -359,18 +413,23 @@ class RoutingAction(_message.Message):
     def volume_split(self) -> Global___VolumeSplit:
         """A weighted split."""
 
+    @_builtins.property
+    def success_rate(self) -> Global___SuccessRateRouting:
+        """The best recent success rate first."""
+
     def __init__(
         self,
         *,
         single: Global___SingleProcessor | None = ...,
         priority: Global___PriorityList | None = ...,
         volume_split: Global___VolumeSplit | None = ...,
+        success_rate: Global___SuccessRateRouting | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "priority", b"priority", "single", b"single", "volume_split", b"volume_split"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "priority", b"priority", "single", b"single", "success_rate", b"success_rate", "volume_split", b"volume_split"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "priority", b"priority", "single", b"single", "volume_split", b"volume_split"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "priority", b"priority", "single", b"single", "success_rate", b"success_rate", "volume_split", b"volume_split"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["single", "priority", "volume_split"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["single", "priority", "volume_split", "success_rate"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

@@ -589,6 +589,8 @@ class SimulateRoutingResponse(_message.Message):
         REASON_FIELD_NUMBER: _builtins.int
         RULE_ID_FIELD_NUMBER: _builtins.int
         SCORE_FIELD_NUMBER: _builtins.int
+        SAMPLES_FIELD_NUMBER: _builtins.int
+        APPROACH_FIELD_NUMBER: _builtins.int
         processor: _builtins.str
         """The processor ("stripe", "razorpay")."""
         reason: _builtins.str
@@ -597,6 +599,10 @@ class SimulateRoutingResponse(_message.Message):
         """The rule that produced the candidate; empty for the default routing."""
         score: _builtins.float
         """The candidate's score (its recent success rate) under success-rate routing; unset otherwise."""
+        samples: _builtins.int
+        """The outcomes the score was computed over."""
+        approach: _builtins.str
+        """How this candidate was chosen: RULE, DEFAULT, FAILOVER, SUCCESS_RATE, EXPLORATION, STATIC_FALLBACK."""
         def __init__(
             self,
             *,
@@ -604,10 +610,12 @@ class SimulateRoutingResponse(_message.Message):
             reason: _builtins.str = ...,
             rule_id: _builtins.str = ...,
             score: _builtins.float | None = ...,
+            samples: _builtins.int = ...,
+            approach: _builtins.str = ...,
         ) -> None: ...
         _HasFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "score", b"score"]  # noqa: Y015
         def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "processor", b"processor", "reason", b"reason", "rule_id", b"rule_id", "score", b"score"]  # noqa: Y015
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "approach", b"approach", "processor", b"processor", "reason", b"reason", "rule_id", b"rule_id", "samples", b"samples", "score", b"score"]  # noqa: Y015
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         _WhichOneofReturnType__score: _TypeAlias = _typing.Literal["score"]  # noqa: Y015
         _WhichOneofArgType__score: _TypeAlias = _typing.Literal["_score", b"_score"]  # noqa: Y015
@@ -616,7 +624,7 @@ class SimulateRoutingResponse(_message.Message):
     CANDIDATES_FIELD_NUMBER: _builtins.int
     APPROACH_FIELD_NUMBER: _builtins.int
     approach: _builtins.str
-    """How the candidates were chosen, e.g. "rule", "success_rate", "default"."""
+    """How the first candidate was chosen: RULE, DEFAULT, SUCCESS_RATE, EXPLORATION, STATIC_FALLBACK."""
     @_builtins.property
     def candidates(self) -> _containers.RepeatedCompositeFieldContainer[Global___SimulateRoutingResponse.Candidate]:
         """Candidates in the order they would be tried; the first is tried first."""

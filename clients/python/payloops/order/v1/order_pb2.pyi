@@ -496,24 +496,38 @@ class RoutingDecision(_message.Message):
     RULE_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     CANDIDATE_INDEX_FIELD_NUMBER: _builtins.int
+    APPROACH_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    SAMPLES_FIELD_NUMBER: _builtins.int
     rule_id: _builtins.str
     """The rule that matched ("rr_..."), empty for the default routing."""
     reason: _builtins.str
     """Why this processor: e.g. "default: USD -> stripe", "failover after razorpay: PROCESSOR_UNAVAILABLE"."""
     candidate_index: _builtins.int
     """Position of this processor in the candidate list, from 0."""
+    approach: _builtins.str
+    """How the processor was chosen: RULE, DEFAULT, FAILOVER, SUCCESS_RATE, EXPLORATION, STATIC_FALLBACK."""
+    score: _builtins.float
+    """Its recent success rate (0-1) when the approach used one."""
+    samples: _builtins.int
+    """The outcomes that rate was computed over."""
     def __init__(
         self,
         *,
         rule_id: _builtins.str = ...,
         reason: _builtins.str = ...,
         candidate_index: _builtins.int = ...,
+        approach: _builtins.str = ...,
+        score: _builtins.float | None = ...,
+        samples: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "score", b"score"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["candidate_index", b"candidate_index", "reason", b"reason", "rule_id", b"rule_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "approach", b"approach", "candidate_index", b"candidate_index", "reason", b"reason", "rule_id", b"rule_id", "samples", b"samples", "score", b"score"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__score: _TypeAlias = _typing.Literal["score"]  # noqa: Y015
+    _WhichOneofArgType__score: _TypeAlias = _typing.Literal["_score", b"_score"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__score) -> _WhichOneofReturnType__score | None: ...
 
 Global___RoutingDecision: _TypeAlias = RoutingDecision  # noqa: Y015
 

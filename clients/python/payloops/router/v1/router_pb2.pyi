@@ -9,10 +9,10 @@ import builtins as _builtins
 import sys
 import typing as _typing
 
-if sys.version_info >= (3, 11):
-    from typing import TypeAlias as _TypeAlias, Never as _Never
+if sys.version_info >= (3, 10):
+    from typing import TypeAlias as _TypeAlias
 else:
-    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
+    from typing_extensions import TypeAlias as _TypeAlias
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -25,23 +25,37 @@ class Candidate(_message.Message):
     PROCESSOR_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     RULE_ID_FIELD_NUMBER: _builtins.int
+    APPROACH_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    SAMPLES_FIELD_NUMBER: _builtins.int
     processor: _builtins.str
     """The processor ("stripe", "razorpay")."""
     reason: _builtins.str
     """Why, e.g. "rule rr_123: priority list" or "default: INR -> razorpay"."""
     rule_id: _builtins.str
     """The rule that produced the candidate; empty for the default routing."""
+    approach: _builtins.str
+    """How it was chosen: RULE, DEFAULT, FAILOVER, SUCCESS_RATE, EXPLORATION, STATIC_FALLBACK."""
+    score: _builtins.float
+    """Its recent success rate (0-1) when the approach used one."""
+    samples: _builtins.int
+    """The outcomes the score was computed over."""
     def __init__(
         self,
         *,
         processor: _builtins.str = ...,
         reason: _builtins.str = ...,
         rule_id: _builtins.str = ...,
+        approach: _builtins.str = ...,
+        score: _builtins.float | None = ...,
+        samples: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "score", b"score"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["processor", b"processor", "reason", b"reason", "rule_id", b"rule_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "approach", b"approach", "processor", b"processor", "reason", b"reason", "rule_id", b"rule_id", "samples", b"samples", "score", b"score"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__score: _TypeAlias = _typing.Literal["score"]  # noqa: Y015
+    _WhichOneofArgType__score: _TypeAlias = _typing.Literal["_score", b"_score"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__score) -> _WhichOneofReturnType__score | None: ...
 
 Global___Candidate: _TypeAlias = Candidate  # noqa: Y015

@@ -52,6 +52,8 @@ class RouteRequest(_message.Message):
     PAYMENT_METHOD_TYPE_FIELD_NUMBER: _builtins.int
     PAYMENT_METHOD_TOKEN_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
     merchant_id: _builtins.str
     """The merchant whose rules and enabled processors apply."""
     order_id: _builtins.str
@@ -64,6 +66,12 @@ class RouteRequest(_message.Message):
     """Payment-method type ("card", "upi", ...)."""
     payment_method_token: _builtins.str
     """Payment-method token; a processor-native token restricts the candidates."""
+    mode: _builtins.str
+    """"test" or "live": whose success rates apply."""
+    dry_run: _builtins.bool
+    """A simulation: the decision as routing would make it now without its exploration share
+    (success-rate rules show their ranking).
+    """
     @_builtins.property
     def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """The order's metadata, for rule conditions."""
@@ -78,10 +86,12 @@ class RouteRequest(_message.Message):
         payment_method_type: _builtins.str = ...,
         payment_method_token: _builtins.str = ...,
         metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        mode: _builtins.str = ...,
+        dry_run: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "currency", b"currency", "merchant_id", b"merchant_id", "metadata", b"metadata", "order_id", b"order_id", "payment_method_token", b"payment_method_token", "payment_method_type", b"payment_method_type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "currency", b"currency", "dry_run", b"dry_run", "merchant_id", b"merchant_id", "metadata", b"metadata", "mode", b"mode", "order_id", b"order_id", "payment_method_token", b"payment_method_token", "payment_method_type", b"payment_method_type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -110,3 +120,167 @@ class RouteResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RouteResponse: _TypeAlias = RouteResponse  # noqa: Y015
+
+@_typing.final
+class RecordOutcomeRequest(_message.Message):
+    """Request of RecordOutcome."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTEMPT_ID_FIELD_NUMBER: _builtins.int
+    MERCHANT_ID_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    PROCESSOR_FIELD_NUMBER: _builtins.int
+    PAYMENT_METHOD_TYPE_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    SUCCEEDED_FIELD_NUMBER: _builtins.int
+    FAILURE_CODE_FIELD_NUMBER: _builtins.int
+    attempt_id: _builtins.str
+    """The payment attempt at one processor (the transaction's idempotency key): an outcome
+    recorded again under the same id is not added again.
+    """
+    merchant_id: _builtins.str
+    """The merchant."""
+    mode: _builtins.str
+    """"test" or "live"."""
+    processor: _builtins.str
+    """The processor that was tried."""
+    payment_method_type: _builtins.str
+    """Payment-method type ("card", "upi", ...)."""
+    currency: _builtins.str
+    """ISO 4217 currency."""
+    succeeded: _builtins.bool
+    """Whether the processor charged (or authorized) the payment."""
+    failure_code: _builtins.str
+    """Why not, when it did not: a processor's code or PROCESSOR_UNAVAILABLE."""
+    def __init__(
+        self,
+        *,
+        attempt_id: _builtins.str = ...,
+        merchant_id: _builtins.str = ...,
+        mode: _builtins.str = ...,
+        processor: _builtins.str = ...,
+        payment_method_type: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        succeeded: _builtins.bool = ...,
+        failure_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt_id", b"attempt_id", "currency", b"currency", "failure_code", b"failure_code", "merchant_id", b"merchant_id", "mode", b"mode", "payment_method_type", b"payment_method_type", "processor", b"processor", "succeeded", b"succeeded"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordOutcomeRequest: _TypeAlias = RecordOutcomeRequest  # noqa: Y015
+
+@_typing.final
+class RecordOutcomeResponse(_message.Message):
+    """Response of RecordOutcome."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORDED_FIELD_NUMBER: _builtins.int
+    recorded: _builtins.bool
+    """Whether the outcome was added now (false: it says nothing about the processor, or was
+    added before).
+    """
+    def __init__(
+        self,
+        *,
+        recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["recorded", b"recorded"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordOutcomeResponse: _TypeAlias = RecordOutcomeResponse  # noqa: Y015
+
+@_typing.final
+class GetStatsRequest(_message.Message):
+    """Request of GetStats."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MERCHANT_ID_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    merchant_id: _builtins.str
+    """The merchant."""
+    mode: _builtins.str
+    """"test" or "live"."""
+    def __init__(
+        self,
+        *,
+        merchant_id: _builtins.str = ...,
+        mode: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merchant_id", b"merchant_id", "mode", b"mode"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatsRequest: _TypeAlias = GetStatsRequest  # noqa: Y015
+
+@_typing.final
+class ProcessorStat(_message.Message):
+    """Recent outcomes of one processor in one window."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROCESSOR_FIELD_NUMBER: _builtins.int
+    PAYMENT_METHOD_TYPE_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    SUCCESS_RATE_FIELD_NUMBER: _builtins.int
+    SAMPLE_COUNT_FIELD_NUMBER: _builtins.int
+    processor: _builtins.str
+    """The processor."""
+    payment_method_type: _builtins.str
+    """The payment-method type; empty in a window of every type."""
+    currency: _builtins.str
+    """ISO 4217 currency."""
+    success_rate: _builtins.float
+    """Successes / outcomes in the window, 0-1."""
+    sample_count: _builtins.int
+    """Outcomes in the window (at most the longest window kept)."""
+    def __init__(
+        self,
+        *,
+        processor: _builtins.str = ...,
+        payment_method_type: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        success_rate: _builtins.float = ...,
+        sample_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "payment_method_type", b"payment_method_type", "processor", b"processor", "sample_count", b"sample_count", "success_rate", b"success_rate"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProcessorStat: _TypeAlias = ProcessorStat  # noqa: Y015
+
+@_typing.final
+class GetStatsResponse(_message.Message):
+    """Response of GetStats."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def stats(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProcessorStat]:
+        """One entry per processor, payment-method type and currency with recent outcomes."""
+
+    def __init__(
+        self,
+        *,
+        stats: _abc.Iterable[Global___ProcessorStat] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["stats", b"stats"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatsResponse: _TypeAlias = GetStatsResponse  # noqa: Y015

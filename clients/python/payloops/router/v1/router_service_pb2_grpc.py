@@ -40,6 +40,16 @@ class RouterServiceStub:
                 request_serializer=payloops_dot_router_dot_v1_dot_router__service__pb2.RouteRequest.SerializeToString,
                 response_deserializer=payloops_dot_router_dot_v1_dot_router__service__pb2.RouteResponse.FromString,
                 _registered_method=True)
+        self.RecordOutcome = channel.unary_unary(
+                '/payloops.router.v1.RouterService/RecordOutcome',
+                request_serializer=payloops_dot_router_dot_v1_dot_router__service__pb2.RecordOutcomeRequest.SerializeToString,
+                response_deserializer=payloops_dot_router_dot_v1_dot_router__service__pb2.RecordOutcomeResponse.FromString,
+                _registered_method=True)
+        self.GetStats = channel.unary_unary(
+                '/payloops.router.v1.RouterService/GetStats',
+                request_serializer=payloops_dot_router_dot_v1_dot_router__service__pb2.GetStatsRequest.SerializeToString,
+                response_deserializer=payloops_dot_router_dot_v1_dot_router__service__pb2.GetStatsResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -53,6 +63,21 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordOutcome(self, request, context):
+        """Adds a payment attempt's outcome to its processor's success-rate windows, once per
+        attempt; an outcome that says nothing about the processor (a decline) is not added.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStats(self, request, context):
+        """The recent success rates of a merchant's processors, as success-rate routing sees them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +85,16 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.Route,
                     request_deserializer=payloops_dot_router_dot_v1_dot_router__service__pb2.RouteRequest.FromString,
                     response_serializer=payloops_dot_router_dot_v1_dot_router__service__pb2.RouteResponse.SerializeToString,
+            ),
+            'RecordOutcome': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOutcome,
+                    request_deserializer=payloops_dot_router_dot_v1_dot_router__service__pb2.RecordOutcomeRequest.FromString,
+                    response_serializer=payloops_dot_router_dot_v1_dot_router__service__pb2.RecordOutcomeResponse.SerializeToString,
+            ),
+            'GetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStats,
+                    request_deserializer=payloops_dot_router_dot_v1_dot_router__service__pb2.GetStatsRequest.FromString,
+                    response_serializer=payloops_dot_router_dot_v1_dot_router__service__pb2.GetStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +125,60 @@ class RouterService:
             '/payloops.router.v1.RouterService/Route',
             payloops_dot_router_dot_v1_dot_router__service__pb2.RouteRequest.SerializeToString,
             payloops_dot_router_dot_v1_dot_router__service__pb2.RouteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordOutcome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.router.v1.RouterService/RecordOutcome',
+            payloops_dot_router_dot_v1_dot_router__service__pb2.RecordOutcomeRequest.SerializeToString,
+            payloops_dot_router_dot_v1_dot_router__service__pb2.RecordOutcomeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.router.v1.RouterService/GetStats',
+            payloops_dot_router_dot_v1_dot_router__service__pb2.GetStatsRequest.SerializeToString,
+            payloops_dot_router_dot_v1_dot_router__service__pb2.GetStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -35,6 +35,12 @@ class RouterServiceStub:
     def __new__(cls, channel: _aio.Channel) -> RouterServiceAsyncStub: ...
     Route: _grpc.UnaryUnaryMultiCallable[_router_service_pb2.RouteRequest, _router_service_pb2.RouteResponse]
     """Returns the ordered candidate processors for a payment; the first is tried first."""
+    RecordOutcome: _grpc.UnaryUnaryMultiCallable[_router_service_pb2.RecordOutcomeRequest, _router_service_pb2.RecordOutcomeResponse]
+    """Adds a payment attempt's outcome to its processor's success-rate windows, once per
+    attempt; an outcome that says nothing about the processor (a decline) is not added.
+    """
+    GetStats: _grpc.UnaryUnaryMultiCallable[_router_service_pb2.GetStatsRequest, _router_service_pb2.GetStatsResponse]
+    """The recent success rates of a merchant's processors, as success-rate routing sees them."""
 
 @_typing.type_check_only
 class RouterServiceAsyncStub(RouterServiceStub):
@@ -43,6 +49,12 @@ class RouterServiceAsyncStub(RouterServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Route: _aio.UnaryUnaryMultiCallable[_router_service_pb2.RouteRequest, _router_service_pb2.RouteResponse]  # type: ignore[assignment]
     """Returns the ordered candidate processors for a payment; the first is tried first."""
+    RecordOutcome: _aio.UnaryUnaryMultiCallable[_router_service_pb2.RecordOutcomeRequest, _router_service_pb2.RecordOutcomeResponse]  # type: ignore[assignment]
+    """Adds a payment attempt's outcome to its processor's success-rate windows, once per
+    attempt; an outcome that says nothing about the processor (a decline) is not added.
+    """
+    GetStats: _aio.UnaryUnaryMultiCallable[_router_service_pb2.GetStatsRequest, _router_service_pb2.GetStatsResponse]  # type: ignore[assignment]
+    """The recent success rates of a merchant's processors, as success-rate routing sees them."""
 
 class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
     """Chooses processors for a payment. Internal: called by the payment workflow."""
@@ -54,5 +66,23 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_router_service_pb2.RouteResponse, _abc.Awaitable[_router_service_pb2.RouteResponse]]:
         """Returns the ordered candidate processors for a payment; the first is tried first."""
+
+    @_abc_1.abstractmethod
+    def RecordOutcome(
+        self,
+        request: _router_service_pb2.RecordOutcomeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_service_pb2.RecordOutcomeResponse, _abc.Awaitable[_router_service_pb2.RecordOutcomeResponse]]:
+        """Adds a payment attempt's outcome to its processor's success-rate windows, once per
+        attempt; an outcome that says nothing about the processor (a decline) is not added.
+        """
+
+    @_abc_1.abstractmethod
+    def GetStats(
+        self,
+        request: _router_service_pb2.GetStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_service_pb2.GetStatsResponse, _abc.Awaitable[_router_service_pb2.GetStatsResponse]]:
+        """The recent success rates of a merchant's processors, as success-rate routing sees them."""
 
 def add_RouterServiceServicer_to_server(servicer: RouterServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,133 @@
+"""Success-rate windows in Redis, shared by every router replica.
+
+A window is a list of the last MAX_WINDOW outcomes ("1" success, "0" failure), newest
+first, one per mode × merchant × processor × payment-method type × currency, plus the
+coarser ones the domain falls back to (success_rate.LEVELS): the merchant's in the
+currency (type "*") and every merchant's (merchant "*"). An outcome is added to its three
+windows in one script run, once per attempt id; a window left without outcomes for
+`ttl_seconds` expires, so routing forgets a quiet processor's old failures.
+
+Reads take the last `window_size` entries of each window in one pipelined round trip.
+Every Redis failure surfaces as ScoresUnavailable: the caller routes statically instead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from services.router.domain import LEVELS, MAX_WINDOW, Level, Scores, Window
+
+ANY = "*"
+SUCCESS, FAILURE = b"1", b"0"
+
+# KEYS[1]: the attempt's marker; KEYS[2]: the set of the merchant's windows (for stats);
+# KEYS[3..]: the outcome's windows, the merchant's first (ARGV[5] of them). ARGV: outcome,
+# max length, marker ttl, window ttl. Returns 1 when added, 0 when recorded before.
+_RECORD = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
+  return 0
+end
+for i = 3, #KEYS do
+  redis.call('LPUSH', KEYS[i], ARGV[1])
+  redis.call('LTRIM', KEYS[i], 0, tonumber(ARGV[2]) - 1)
+  redis.call('EXPIRE', KEYS[i], ARGV[4])
+  if i - 2 <= tonumber(ARGV[5]) then
+    redis.call('SADD', KEYS[2], KEYS[i])
+  end
+end
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+# The levels whose windows are the merchant's own (listed by stats).
+MERCHANT_LEVELS = (Level.MERCHANT_METHOD_CURRENCY, Level.MERCHANT_CURRENCY)
+
+
+class ScoresUnavailable(Exception):
+    """Redis could not be read or written."""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """Whose payments, of what kind: the finest window an outcome belongs to."""
+
+    mode: str
+    merchant_id: str
+    payment_method_type: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class Stat:
+    processor: str
+    payment_method_type: str  # ANY: every type
+    currency: str
+    window: Window
+
+
+class ScoreStore:
+    def __init__(self, redis: Redis, prefix: str, *, ttl_seconds: int, attempt_ttl_seconds: int = 7 * 86_400) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}router:"
+        self.ttl = ttl_seconds
+        self.attempt_ttl = attempt_ttl_seconds
+        self.record_script = redis.register_script(_RECORD)
+
+    def window_key(self, dimension: Dimension, processor: str, level: Level) -> str:
+        merchant, method = dimension.merchant_id, dimension.payment_method_type or ANY
+        if level is Level.MERCHANT_CURRENCY:
+            method = ANY
+        elif level is Level.PLATFORM_METHOD_CURRENCY:
+            merchant = ANY
+        return f"{self.prefix}sr:{dimension.mode}:{merchant}:{processor}:{method}:{dimension.currency}"
+
+    async def read(self, dimension: Dimension, processors: Iterable[str], window_size: int) -> Scores:
+        """Each processor's windows in LEVELS order, over the last `window_size` outcomes."""
+        names = list(processors)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for processor in names:
+                    for level in LEVELS:
+                        pipe.lrange(self.window_key(dimension, processor, level), 0, window_size - 1)
+                lists: list[list[bytes]] = await pipe.execute()
+        except RedisError as error:
+            raise ScoresUnavailable(str(error)) from error
+        windows = [Window(entries.count(SUCCESS), len(entries)) for entries in lists]
+        return {p: windows[n * len(LEVELS) : (n + 1) * len(LEVELS)] for n, p in enumerate(names)}
+
+    async def record(self, attempt_id: str, dimension: Dimension, processor: str, succeeded: bool) -> bool:
+        """Adds the attempt's outcome to its windows; False if it was added before."""
+        keys = [f"{self.prefix}attempt:{attempt_id}", self.merchant_windows(dimension.mode, dimension.merchant_id)]
+        keys += [self.window_key(dimension, processor, level) for level in MERCHANT_LEVELS]
+        keys += [self.window_key(dimension, processor, level) for level in LEVELS if level not in MERCHANT_LEVELS]
+        outcome = SUCCESS if succeeded else FAILURE
+        args: list[bytes | int] = [outcome, MAX_WINDOW, self.attempt_ttl, self.ttl, len(MERCHANT_LEVELS)]
+        try:
+            added = await self.record_script(keys=keys, args=args)
+        except RedisError as error:
+            raise ScoresUnavailable(str(error)) from error
+        return bool(added)
+
+    def merchant_windows(self, mode: str, merchant_id: str) -> str:
+        return f"{self.prefix}windows:{mode}:{merchant_id}"
+
+    async def stats(self, mode: str, merchant_id: str, window_size: int) -> list[Stat]:
+        """The merchant's windows that hold outcomes (per type and currency, and per
+        currency), each over its last `window_size` outcomes."""
+        try:
+            keys = sorted(await self.redis.smembers(self.merchant_windows(mode, merchant_id)))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.lrange(key, 0, window_size - 1)
+                lists: Sequence[list[bytes]] = await pipe.execute() if keys else []
+        except RedisError as error:
+            raise ScoresUnavailable(str(error)) from error
+        stats = []
+        for key, entries in zip(keys, lists, strict=True):
+            name = key.decode() if isinstance(key, bytes) else key
+            processor, method, currency = name.rsplit(":", 3)[1:]
+            if entries:  # an expired window stays listed until the set itself expires
+                stats.append(Stat(processor, method, currency, Window(entries.count(SUCCESS), len(entries))))
+        return stats
