@@ -88,6 +88,8 @@ def platform(
             "STUCK_AFTER_SECONDS": "3",
             "REQUIRES_ACTION_CHECK_SECONDS": "2",
             "REQUIRES_ACTION_EXPIRY_SECONDS": "30",
+            # An eliminated processor is probed again within seconds.
+            "ELIMINATION_COOLDOWN_SECONDS": "3",
         },
     )
     running = Platform(config)

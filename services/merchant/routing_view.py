@@ -78,6 +78,8 @@ class RoutingView:
                     currency=s.currency,
                     success_rate=s.success_rate,
                     sample_count=s.sample_count,
+                    eliminated=s.eliminated,
+                    eliminated_until=s.eliminated_until if s.HasField("eliminated_until") else None,
                 )
                 for s in answer.stats
             ]

@@ -38,7 +38,9 @@ async def start(settings: ServiceSettings) -> None:
     scores = ScoreStore(redis, settings.redis_key_prefix, ttl_seconds=settings.score_ttl_seconds) if redis else None
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
-        router_service_pb2_grpc.add_RouterServiceServicer_to_server(RouterServicer(routing, scores), server)
+        router_service_pb2_grpc.add_RouterServiceServicer_to_server(
+            RouterServicer(routing, scores, health=settings.health), server
+        )
         return [SERVICE]
 
     async def cleanup() -> None:

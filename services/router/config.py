@@ -1,6 +1,7 @@
 from pydantic import Field
 
 from services.common.config import ServiceSettings
+from services.router.domain import Health
 
 
 class Settings(ServiceSettings):
@@ -19,3 +20,22 @@ class Settings(ServiceSettings):
     redis_timeout_seconds: float = Field(default=0.25, gt=0)
     # A window without new outcomes for this long is forgotten.
     score_ttl_seconds: int = Field(default=6 * 3600, gt=0)
+
+    # Elimination (domain/success_rate.py): below this success rate, or after this many
+    # failures in a row, a processor is skipped for the cool-down after its last failure;
+    # then this share of payments probes it, and this many successes in a row restore it.
+    elimination_threshold: float = Field(default=0.35, ge=0, le=1)
+    elimination_failure_streak: int = Field(default=5, ge=1)
+    elimination_cooldown_seconds: float = Field(default=30.0, ge=0)
+    elimination_probe_percent: float = Field(default=10.0, ge=0, le=100)
+    elimination_restore_after: int = Field(default=2, ge=1)
+
+    @property
+    def health(self) -> Health:
+        return Health(
+            threshold=self.elimination_threshold,
+            failure_streak=self.elimination_failure_streak,
+            cooldown_seconds=self.elimination_cooldown_seconds,
+            probe_percent=self.elimination_probe_percent,
+            restore_after=self.elimination_restore_after,
+        )

@@ -12,8 +12,10 @@ Every Redis failure surfaces as ScoresUnavailable: the caller routes statically 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -25,15 +27,22 @@ SUCCESS, FAILURE = b"1", b"0"
 
 # KEYS[1]: the attempt's marker; KEYS[2]: the set of the merchant's windows (for stats);
 # KEYS[3..]: the outcome's windows, the merchant's first (ARGV[5] of them). ARGV: outcome,
-# max length, marker ttl, window ttl. Returns 1 when added, 0 when recorded before.
+# max length, marker ttl, window ttl, merchant windows. A failure's time (Redis's clock,
+# as reads measure against it) is kept beside each window as <window>:failed. Returns 1
+# when added, 0 when recorded before.
 _RECORD = """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
   return 0
 end
+local clock = redis.call('TIME')
+local now = string.format('%d.%06d', clock[1], clock[2])
 for i = 3, #KEYS do
   redis.call('LPUSH', KEYS[i], ARGV[1])
   redis.call('LTRIM', KEYS[i], 0, tonumber(ARGV[2]) - 1)
   redis.call('EXPIRE', KEYS[i], ARGV[4])
+  if ARGV[1] == '0' then
+    redis.call('SET', KEYS[i] .. ':failed', now, 'EX', ARGV[4])
+  end
   if i - 2 <= tonumber(ARGV[5]) then
     redis.call('SADD', KEYS[2], KEYS[i])
   end
@@ -86,16 +95,25 @@ class ScoreStore:
     async def read(self, dimension: Dimension, processors: Iterable[str], window_size: int) -> Scores:
         """Each processor's windows in LEVELS order, over the last `window_size` outcomes."""
         names = list(processors)
+        keys = [self.window_key(dimension, processor, level) for processor in names for level in LEVELS]
+        windows = await self.windows(keys, window_size)
+        return {p: windows[n * len(LEVELS) : (n + 1) * len(LEVELS)] for n, p in enumerate(names)}
+
+    async def windows(self, keys: Sequence[str], window_size: int) -> list[Window]:
+        """The windows under `keys`, over their last `window_size` outcomes, in one round trip."""
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                for processor in names:
-                    for level in LEVELS:
-                        pipe.lrange(self.window_key(dimension, processor, level), 0, window_size - 1)
-                lists: list[list[bytes]] = await pipe.execute()
+                for key in keys:
+                    pipe.lrange(key, 0, window_size - 1)
+                    pipe.get(f"{key}:failed")
+                pipe.time()
+                answers: list[Any] = await pipe.execute()
         except RedisError as error:
             raise ScoresUnavailable(str(error)) from error
-        windows = [Window(entries.count(SUCCESS), len(entries)) for entries in lists]
-        return {p: windows[n * len(LEVELS) : (n + 1) * len(LEVELS)] for n, p in enumerate(names)}
+        seconds, micros = answers[-1]
+        now = seconds + micros / 1e6
+        pairs = zip(answers[0:-1:2], answers[1:-1:2], strict=True)
+        return [window(entries, failed, now) for entries, failed in pairs]
 
     async def record(self, attempt_id: str, dimension: Dimension, processor: str, succeeded: bool) -> bool:
         """Adds the attempt's outcome to its windows; False if it was added before."""
@@ -117,17 +135,24 @@ class ScoreStore:
         """The merchant's windows that hold outcomes (per type and currency, and per
         currency), each over its last `window_size` outcomes."""
         try:
-            keys = sorted(await self.redis.smembers(self.merchant_windows(mode, merchant_id)))
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.lrange(key, 0, window_size - 1)
-                lists: Sequence[list[bytes]] = await pipe.execute() if keys else []
+            members = await self.redis.smembers(self.merchant_windows(mode, merchant_id))
         except RedisError as error:
             raise ScoresUnavailable(str(error)) from error
+        keys = sorted(key.decode() if isinstance(key, bytes) else key for key in members)
         stats = []
-        for key, entries in zip(keys, lists, strict=True):
-            name = key.decode() if isinstance(key, bytes) else key
-            processor, method, currency = name.rsplit(":", 3)[1:]
-            if entries:  # an expired window stays listed until the set itself expires
-                stats.append(Stat(processor, method, currency, Window(entries.count(SUCCESS), len(entries))))
+        for key, found in zip(keys, await self.windows(keys, window_size), strict=True):
+            processor, method, currency = key.rsplit(":", 3)[1:]
+            if found.samples:  # an expired window stays listed until the set itself expires
+                stats.append(Stat(processor, method, currency, found))
         return stats
+
+
+def window(entries: list[bytes], failed: bytes | None, now: float) -> Window:
+    """A window from its outcomes (newest first) and its newest failure's time."""
+    return Window(
+        successes=entries.count(SUCCESS),
+        samples=len(entries),
+        failure_streak=sum(1 for _ in itertools.takewhile(lambda e: e == FAILURE, entries)),
+        success_streak=sum(1 for _ in itertools.takewhile(lambda e: e == SUCCESS, entries)),
+        since_failure=max(0.0, now - float(failed)) if failed is not None else None,
+    )

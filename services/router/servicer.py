@@ -4,32 +4,36 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import UTC, datetime, timedelta
 
 from payloops.router.v1 import router_service_pb2, router_service_pb2_grpc
 
 from services.common.errors import FieldViolation, Unavailable, require
 from services.common.identity import Context
 from services.common.money import currency_violations
+from services.common.timestamps import optional_timestamp as timestamp
 from services.router.convert import candidate_to_proto, routing_input
 from services.router.domain import (
     NO_SCORES,
     Algorithm,
+    Health,
     RoutingInput,
     Scores,
     Splitter,
+    State,
     SuccessRate,
     deciding_action,
     hash_point,
+    health_state,
     route,
+    success_rate_actions,
     window_outcome,
 )
 from services.router.merchant_config import MerchantRoutingSource
-from services.router.scores import ANY, Dimension, ScoreStore, ScoresUnavailable
+from services.router.scores import ANY, Dimension, ScoreStore, ScoresUnavailable, Stat
 
 log = logging.getLogger("payloops.router")
 MODES = ("test", "live")
-# Stats show each window over the default window of a success-rate rule.
-STATS_WINDOW = SuccessRate(()).window_size
 
 
 def required(request: object, *names: str) -> list[FieldViolation]:
@@ -60,9 +64,11 @@ class RouterServicer(router_service_pb2_grpc.RouterServiceServicer):
         scores: ScoreStore | None,
         splitter: Splitter = hash_point,
         rng: random.Random | None = None,
+        health: Health | None = None,
     ) -> None:
         self.routing = routing
         self.scores = scores
+        self.health = health or Health()
         self.splitter = splitter
         self.rng = rng or random.Random()
 
@@ -81,6 +87,7 @@ class RouterServicer(router_service_pb2_grpc.RouterServiceServicer):
             scores=scores,
             rng=self.rng,
             explore=not request.dry_run,
+            health=self.health,
         )
         return router_service_pb2.RouteResponse(candidates=[candidate_to_proto(c) for c in candidates])
 
@@ -124,19 +131,25 @@ class RouterServicer(router_service_pb2_grpc.RouterServiceServicer):
         require(required(request, "merchant_id") + mode_violations(request.mode))
         if self.scores is None:
             raise scores_unavailable()
+        merchant = await self.routing.get(request.merchant_id, time_remaining=context.time_remaining())
+        # As the merchant's first success-rate rule sees them (the defaults without one).
+        action = next(iter(success_rate_actions(merchant.program)), SuccessRate(()))
         try:
-            stats = await self.scores.stats(request.mode or "test", request.merchant_id, STATS_WINDOW)
+            stats = await self.scores.stats(request.mode or "test", request.merchant_id, action.window_size)
         except ScoresUnavailable as error:
             raise scores_unavailable(error) from None
-        return router_service_pb2.GetStatsResponse(
-            stats=[
-                router_service_pb2.ProcessorStat(
-                    processor=stat.processor,
-                    payment_method_type="" if stat.payment_method_type == ANY else stat.payment_method_type,
-                    currency=stat.currency,
-                    success_rate=round(stat.window.rate, 4),
-                    sample_count=stat.window.samples,
-                )
-                for stat in stats
-            ]
+        return router_service_pb2.GetStatsResponse(stats=[self.stat_to_proto(stat, action) for stat in stats])
+
+    def stat_to_proto(self, stat: Stat, action: SuccessRate) -> router_service_pb2.ProcessorStat:
+        state, left = health_state(stat.window, self.health, action.min_samples)
+        eliminated = state is State.ELIMINATED
+        until = datetime.now(UTC) + timedelta(seconds=left) if eliminated else None
+        return router_service_pb2.ProcessorStat(
+            processor=stat.processor,
+            payment_method_type="" if stat.payment_method_type == ANY else stat.payment_method_type,
+            currency=stat.currency,
+            success_rate=round(stat.window.rate, 4),
+            sample_count=stat.window.samples,
+            eliminated=eliminated,
+            eliminated_until=timestamp(until),
         )

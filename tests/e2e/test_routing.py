@@ -113,7 +113,10 @@ def test_traffic_leaves_a_failing_processor_and_returns_when_it_recovers(platfor
             routed.until_samples("razorpay", n)
         stats = routed.stats()
         assert (stats["razorpay"].get("successRate", 0), stats["stripe"]["successRate"]) == (0, 1)
-        # Scored now: Stripe first, Razorpay not even tried (its failover slot is second).
+        # Below the elimination threshold: skipped for the cool-down after its last failure.
+        assert stats["razorpay"]["eliminated"] is True and stats["razorpay"]["eliminatedUntil"].endswith("Z")
+        assert stats["stripe"]["eliminated"] is False
+        # Scored now: Stripe first, Razorpay not even tried (only if Stripe were unavailable).
         for _ in range(3):
             [only] = routed.paid()
             assert only["processor"] == "stripe"
@@ -122,15 +125,17 @@ def test_traffic_leaves_a_failing_processor_and_returns_when_it_recovers(platfor
             assert decision["samples"] >= 3
         simulated = routed.dashboard.post("/api/routing/simulate", json=card("SGD")).json()
         assert simulated["approach"] == "SUCCESS_RATE"
-        assert [(c["processor"], c.get("score", 0)) for c in simulated["candidates"]] == [
-            ("stripe", 1),
-            ("razorpay", 0),
+        assert [(c["processor"], c["approach"], c.get("score", 0)) for c in simulated["candidates"]] == [
+            ("stripe", "SUCCESS_RATE", 1),
+            ("razorpay", "ELIMINATED_FALLBACK", 0),
         ]
+        assert "eliminated for" in simulated["candidates"][1]["reason"]
     finally:
         sandbox(platform, "DELETE", f"/_sandbox/faults?account={routed.razorpay_account}")
 
-    # Recovered: exploration sends Razorpay payments again until its window is all successes
-    # (the router takes up the new rule within ROUTING_CACHE_SECONDS).
+    # Recovered: after the cool-down, probes and exploration send Razorpay payments again
+    # until its window is all successes (the router takes up the new rule within
+    # ROUTING_CACHE_SECONDS).
     routed.success_rate_rule(exploration=50, currency="SGD")
 
     def recovered() -> bool:
@@ -140,7 +145,7 @@ def test_traffic_leaves_a_failing_processor_and_returns_when_it_recovers(platfor
         if ranking == [("razorpay", "SUCCESS_RATE", 1), ("stripe", "SUCCESS_RATE", 1)]:
             return True
         processor, decision = first_tried(routed.paid)
-        assert decision["approach"] in ("SUCCESS_RATE", "EXPLORATION")
+        assert decision["approach"] in ("SUCCESS_RATE", "EXPLORATION", "ELIMINATED_FALLBACK"), decision
         return False
 
     eventually(recovered, seconds=90)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 import pytest_asyncio
@@ -28,6 +28,10 @@ async def store(platform: Platform, redis_namespace: tuple[str | None, str]) -> 
     await redis.aclose()
 
 
+def counts(windows: Sequence[Window]) -> list[tuple[int, int]]:
+    return [(w.successes, w.samples) for w in windows]
+
+
 async def record(store: ScoreStore, outcomes: str, dimension: Dimension = CARD_INR, processor: str = "stripe") -> None:
     for outcome in outcomes:
         await store.record(secrets.token_hex(8), dimension, processor, outcome == "1")
@@ -38,37 +42,50 @@ async def test_an_outcome_lands_in_its_three_windows_once_per_attempt(store: Sco
     assert not await store.record("att_1", CARD_INR, "stripe", True)  # a retry of the same attempt
     assert await store.record("att_2", CARD_INR, "stripe", False)
     scores = await store.read(CARD_INR, ["stripe", "razorpay"], window_size=200)
-    assert list(scores["stripe"]) == [Window(1, 2)] * 3
-    assert list(scores["razorpay"]) == [Window(0, 0)] * 3
+    assert counts(scores["stripe"]) == [(1, 2)] * 3
+    assert counts(scores["razorpay"]) == [(0, 0)] * 3
 
 
 async def test_coarser_windows_gather_other_types_and_other_merchants(store: ScoreStore) -> None:
     await record(store, "11", Dimension("test", "mer_a", "upi", "INR"))
     await record(store, "000", Dimension("test", "mer_b", "card", "INR"))
     await record(store, "1", CARD_INR)
-    finest, per_currency, platform_wide = (await store.read(CARD_INR, ["stripe"], 200))["stripe"]
-    assert finest == Window(1, 1)
-    assert per_currency == Window(3, 3)  # mer_a's card and upi payments in INR
-    assert platform_wide == Window(1, 4)  # every merchant's card payments in INR
+    finest, per_currency, platform_wide = counts((await store.read(CARD_INR, ["stripe"], 200))["stripe"])
+    assert finest == (1, 1)
+    assert per_currency == (3, 3)  # mer_a's card and upi payments in INR
+    assert platform_wide == (1, 4)  # every merchant's card payments in INR
     live = (await store.read(Dimension("live", "mer_a", "card", "INR"), ["stripe"], 200))["stripe"]
-    assert list(live) == [Window(0, 0)] * 3  # test outcomes never score live payments
+    assert counts(live) == [(0, 0)] * 3  # test outcomes never score live payments
 
 
 async def test_a_read_covers_the_last_outcomes_and_a_window_stays_bounded(store: ScoreStore) -> None:
     await record(store, "0" * 10 + "1" * (MAX_WINDOW - 5))
-    [finest, *_] = (await store.read(CARD_INR, ["stripe"], window_size=100))["stripe"]
-    assert finest == Window(100, 100)  # the newest hundred are all successes
-    [finest, *_] = (await store.read(CARD_INR, ["stripe"], window_size=MAX_WINDOW))["stripe"]
-    assert finest == Window(MAX_WINDOW - 5, MAX_WINDOW)  # the five oldest failures fell out
+    [finest, *_] = counts((await store.read(CARD_INR, ["stripe"], window_size=100))["stripe"])
+    assert finest == (100, 100)  # the newest hundred are all successes
+    [finest, *_] = counts((await store.read(CARD_INR, ["stripe"], window_size=MAX_WINDOW))["stripe"])
+    assert finest == (MAX_WINDOW - 5, MAX_WINDOW)  # the five oldest failures fell out
+
+
+async def test_a_window_knows_its_newest_run_and_when_it_last_failed(store: ScoreStore) -> None:
+    [finest, *_] = (await store.read(CARD_INR, ["stripe"], 200))["stripe"]
+    assert (finest.failure_streak, finest.success_streak, finest.since_failure) == (0, 0, None)
+    await record(store, "1000")  # oldest first: a success, then three failures
+    [finest, *_] = (await store.read(CARD_INR, ["stripe"], 200))["stripe"]
+    assert (finest.failure_streak, finest.success_streak) == (3, 0)
+    assert finest.since_failure is not None and 0 <= finest.since_failure < 5
+    await record(store, "11")
+    [finest, *_] = (await store.read(CARD_INR, ["stripe"], 200))["stripe"]
+    assert (finest.failure_streak, finest.success_streak) == (0, 2)
 
 
 async def test_stats_list_the_merchants_own_windows(store: ScoreStore) -> None:
     await record(store, "110", CARD_INR, "razorpay")
     await record(store, "1", Dimension("test", "mer_other", "card", "INR"), "stripe")
     stats = {
-        (s.processor, s.payment_method_type, s.currency): s.window for s in await store.stats("test", "mer_a", 200)
+        (s.processor, s.payment_method_type, s.currency): (s.window.successes, s.window.samples)
+        for s in await store.stats("test", "mer_a", 200)
     }
-    assert stats == {("razorpay", "card", "INR"): Window(2, 3), ("razorpay", "*", "INR"): Window(2, 3)}
+    assert stats == {("razorpay", "card", "INR"): (2, 3), ("razorpay", "*", "INR"): (2, 3)}
     assert await store.stats("live", "mer_a", 200) == []
 
 

@@ -51,7 +51,14 @@ def split(rule_id: str, **weights: int) -> merchant_pb2.RoutingRule:
 
 
 BOTH = ["stripe", "razorpay"]
+SUCCESS_RATE = merchant_pb2.RoutingRule(
+    id="rr_sr",
+    action=merchant_pb2.RoutingAction(
+        success_rate=merchant_pb2.SuccessRateRouting(processors=["razorpay", "stripe"], exploration_percent=0)
+    ),
+)
 CONFIGS: dict[str, mpb.GetRoutingConfigResponse] = {
+    "mer_success_rate": mpb.GetRoutingConfigResponse(enabled_processors=BOTH, routing_rules=[SUCCESS_RATE]),
     "mer_default": mpb.GetRoutingConfigResponse(enabled_processors=BOTH),
     "mer_rules": mpb.GetRoutingConfigResponse(
         enabled_processors=BOTH,
@@ -114,6 +121,8 @@ def router(merchant: tuple[FakeMerchant, str], tmp_path_factory: pytest.TempPath
         MERCHANT_CALL_TIMEOUT_SECONDS="5",
         ROUTING_CACHE_SECONDS=str(CACHE_SECONDS),
         GRACE_PERIOD_SECONDS="0.5",
+        # A Redis that is down: nothing listens on this port.
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
     )
     log = tmp_path_factory.mktemp("router") / "router.log"
     with log.open("wb") as sink:
@@ -255,3 +264,41 @@ async def test_the_callers_deadline_reaches_the_merchant_service(
     remaining = fake.time_remaining[fake.calls.index("mer_deadline")]
     # Not MERCHANT_CALL_TIMEOUT_SECONDS (5): the caller's 1 s, give or take the header's rounding.
     assert remaining is not None and 0 < remaining < 1.5
+
+
+async def test_redis_down_routes_success_rate_rules_statically_and_says_so(
+    stub: router_service_pb2_grpc.RouterServiceAsyncStub,
+) -> None:
+    started = time.monotonic()
+    answer = await stub.Route(request("mer_success_rate", "INR"), timeout=5)
+    assert time.monotonic() - started < 1
+    assert [(c.processor, c.approach, c.HasField("score")) for c in answer.candidates] == [
+        ("razorpay", "STATIC_FALLBACK", False),
+        ("stripe", "STATIC_FALLBACK", False),
+    ]
+    assert "success rates unavailable" in answer.candidates[0].reason
+    # Static rules never touch Redis.
+    assert answered(await stub.Route(request("mer_default", "JPY"), timeout=5)) == [
+        ("stripe", "default: other currency -> stripe", "")
+    ]
+
+
+async def test_redis_down_outcomes_and_stats_answer_unavailable(
+    stub: router_service_pb2_grpc.RouterServiceAsyncStub,
+) -> None:
+    outcome = router_service_pb2.RecordOutcomeRequest(
+        attempt_id="ord_1-a1-stripe", merchant_id="mer_success_rate", processor="stripe", currency="INR", succeeded=True
+    )
+    stats = router_service_pb2.GetStatsRequest(merchant_id="mer_success_rate")
+    for refused in (stub.RecordOutcome(outcome, timeout=5), stub.GetStats(stats, timeout=5)):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await refused
+        status = rpc_status.from_call(caught.value)
+        info = error_details_pb2.ErrorInfo()
+        assert status is not None and status.details[0].Unpack(info)
+        assert (caught.value.code(), info.reason) == (grpc.StatusCode.UNAVAILABLE, "ROUTING_SCORES_UNAVAILABLE")
+    # A decline says nothing about the processor: nothing to record, Redis or not.
+    declined = router_service_pb2.RecordOutcomeRequest()
+    declined.CopyFrom(outcome)
+    declined.succeeded, declined.failure_code = False, "card_declined"
+    assert not (await stub.RecordOutcome(declined, timeout=5)).recorded

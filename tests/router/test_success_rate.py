@@ -1,6 +1,6 @@
 """Success-rate routing in the pure evaluator: ranking by recent outcomes, falling back to
-coarser windows, exploration's share over many seeded draws, scores unavailable, which
-outcomes count, and the rule's validation."""
+coarser windows, exploration's share over many seeded draws, elimination, cool-down,
+probing and recovery, scores unavailable, which outcomes count, and the rule's validation."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from services.router.domain import (
     LEVELS,
     Approach,
     Candidate,
+    Health,
     Rules,
     Scores,
+    State,
     SuccessRate,
     Window,
+    health_state,
     merchant_program,
     route,
     validate_rule,
@@ -49,6 +52,7 @@ def ranked(
     rng: random.Random | None = None,
     enabled: frozenset[str] = BOTH,
     explore: bool = True,
+    health: Health | None = None,
 ) -> list[Candidate]:
     return route(
         program(action),
@@ -57,6 +61,7 @@ def ranked(
         scores=scores,
         rng=rng or NoExploration(),
         explore=explore,
+        health=health or Health(),
     )
 
 
@@ -118,7 +123,7 @@ def test_scores_unavailable_route_in_the_listed_order_and_say_so() -> None:
 @pytest.mark.parametrize("percent", [5.0, 20.0, 50.0])
 def test_exploration_takes_its_share_of_payments(percent: float) -> None:
     action = SuccessRate(("razorpay", "stripe"), exploration_percent=percent, min_samples=10)
-    scores = {"razorpay": windows((10, 100)), "stripe": windows((95, 100))}
+    scores = {"razorpay": windows((60, 100)), "stripe": windows((95, 100))}
     rng = random.Random(20261203)
     draws = 20_000
     seen = Counter(decide(scores, action, rng)[0] for _ in range(draws))
@@ -187,3 +192,76 @@ def test_the_levels_are_finest_first() -> None:
         "merchant, currency",
         "all merchants, payment method type, currency",
     ]
+
+
+# --- elimination ---------------------------------------------------------------------------
+
+HEALTH = Health(threshold=0.35, failure_streak=5, cooldown_seconds=30, probe_percent=10, restore_after=2)
+
+
+def failing(since_failure: float, *, streak: int = 0, successes: int = 20, samples: int = 100) -> list[Window]:
+    return [Window(successes, samples, failure_streak=streak, since_failure=since_failure)]
+
+
+def test_a_processor_below_the_threshold_is_tried_only_after_every_other() -> None:
+    scores = {"razorpay": failing(since_failure=10), "stripe": windows((50, 100))}
+    [first, last] = ranked(scores, health=HEALTH)
+    assert (first.processor, first.approach) == ("stripe", Approach.SUCCESS_RATE)
+    assert (last.processor, last.approach) == ("razorpay", Approach.ELIMINATED_FALLBACK)
+    assert "eliminated for 20 s more" in last.reason and "success rate 0.20 over 100 payments" in last.reason
+
+
+def test_failures_in_a_row_eliminate_before_there_are_enough_to_score() -> None:
+    scores = {"razorpay": [Window(0, 5, failure_streak=5, since_failure=1)], "stripe": windows((1, 1))}
+    [first, last] = ranked(scores, health=HEALTH)
+    assert [first.processor, last.processor] == ["stripe", "razorpay"]
+    assert last.approach == Approach.ELIMINATED_FALLBACK and "5 failures in a row" in last.reason
+
+
+def test_when_every_processor_is_eliminated_the_best_of_them_is_still_tried() -> None:
+    scores = {"razorpay": failing(since_failure=1, successes=10), "stripe": failing(since_failure=1, successes=30)}
+    candidates = ranked(scores, health=HEALTH)
+    assert [(c.processor, c.approach) for c in candidates] == [
+        ("stripe", Approach.ELIMINATED_FALLBACK),
+        ("razorpay", Approach.ELIMINATED_FALLBACK),
+    ]
+
+
+def test_after_the_cool_down_a_share_of_payments_probes_the_processor() -> None:
+    scores = {"razorpay": failing(since_failure=31), "stripe": windows((50, 100))}
+    rng = random.Random(7)
+    draws = 20_000
+    firsts = Counter(
+        (c := ranked(scores, rng=rng, health=HEALTH)[0]).processor + ":" + c.approach.value for _ in range(draws)
+    )
+    assert abs(firsts["razorpay:EXPLORATION"] / draws - 0.10) < 0.01
+    assert firsts["razorpay:SUCCESS_RATE"] == 0  # otherwise ranked after the healthy ones
+    [_, half_open] = ranked(scores, health=HEALTH)
+    assert (half_open.processor, half_open.approach) == ("razorpay", Approach.SUCCESS_RATE)
+    assert "half-open" in half_open.reason
+
+
+def test_successful_probes_restore_the_processor() -> None:
+    restored = [Window(22, 100, success_streak=2, since_failure=40)]
+    assert health_state(restored[0], HEALTH, min_samples=10) == (State.HEALTHY, 0.0)
+    scores = {"razorpay": restored, "stripe": windows((50, 100))}
+    candidates = ranked(scores, health=HEALTH)
+    assert [(c.processor, c.approach) for c in candidates] == [
+        ("stripe", Approach.SUCCESS_RATE),
+        ("razorpay", Approach.SUCCESS_RATE),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("window", "state", "left"),
+    [
+        (Window(90, 100, since_failure=1), State.HEALTHY, 0.0),
+        (Window(0, 4, failure_streak=4, since_failure=1), State.HEALTHY, 0.0),  # neither enough to score nor 5 in a row
+        (Window(0, 5, failure_streak=5, since_failure=12), State.ELIMINATED, 18.0),
+        (Window(30, 100, since_failure=29.5), State.ELIMINATED, 0.5),
+        (Window(30, 100, since_failure=30), State.HALF_OPEN, 0.0),
+        (Window(30, 100, success_streak=1, since_failure=45), State.HALF_OPEN, 0.0),
+    ],
+)
+def test_health_states(window: Window, state: State, left: float) -> None:
+    assert health_state(window, HEALTH, min_samples=10) == (state, left)

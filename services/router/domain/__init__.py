@@ -12,6 +12,7 @@ from services.router.domain.evaluate import (
     deciding_action,
     no_processor_available,
     route,
+    success_rate_actions,
 )
 from services.router.domain.processors import PROCESSOR_IDS, PROCESSORS, ProcessorInfo, native_processor
 from services.router.domain.program import (
@@ -31,7 +32,17 @@ from services.router.domain.program import (
     VolumeSplit,
 )
 from services.router.domain.split import Splitter, hash_point
-from services.router.domain.success_rate import LEVELS, MAX_WINDOW, Level, Scores, Window, window_outcome
+from services.router.domain.success_rate import (
+    LEVELS,
+    MAX_WINDOW,
+    Health,
+    Level,
+    Scores,
+    State,
+    Window,
+    health_state,
+    window_outcome,
+)
 from services.router.domain.validation import validate_rule
 
 __all__ = [
@@ -57,19 +68,23 @@ __all__ = [
     "Rule",
     "Rules",
     "Single",
+    "Health",
     "Level",
     "Scores",
     "Split",
     "Splitter",
+    "State",
     "SuccessRate",
     "VolumeSplit",
     "Window",
     "deciding_action",
     "hash_point",
+    "health_state",
     "merchant_program",
     "native_processor",
     "no_processor_available",
     "route",
+    "success_rate_actions",
     "validate_rule",
     "window_outcome",
 ]

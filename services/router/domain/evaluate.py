@@ -44,12 +44,13 @@ from services.router.domain.program import (
     VolumeSplit,
 )
 from services.router.domain.split import Splitter, hash_point
-from services.router.domain.success_rate import Ranked, Scores, rank
+from services.router.domain.success_rate import Health, Ranked, Scores, rank
 
 NO_PROCESSOR_AVAILABLE = "NO_PROCESSOR_AVAILABLE"
 FALLBACK = "fallback"
 NO_SCORES: Scores = {}  # no outcomes recorded: every processor unscored
 _RNG = random.Random()
+DEFAULT_HEALTH = Health()
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def route(
     scores: Scores | None = NO_SCORES,
     rng: random.Random = _RNG,
     explore: bool = True,
+    health: Health = DEFAULT_HEALTH,
 ) -> list[Candidate]:
     """The candidates in the order to try them; never empty (raises NO_PROCESSOR_AVAILABLE).
     `scores`: the recent outcomes of the deciding success-rate rule's processors (read for
@@ -79,7 +81,9 @@ def route(
     native = native_processor(payment.payment_method_token)
     eligible = frozenset(p for p in PROCESSOR_IDS if p in enabled and native in (None, p))
     branch, action = _match(algorithm, payment, _Branch("default"))
-    candidates = _candidates(branch, _picks(action, payment, eligible, splitter, scores, rng if explore else None))
+    candidates = _candidates(
+        branch, _picks(action, payment, eligible, splitter, scores, rng if explore else None, health)
+    )
     if branch.failover:
         listed = {candidate.processor for candidate in candidates}
         candidates += [
@@ -95,6 +99,17 @@ def route(
 def deciding_action(algorithm: Algorithm, payment: RoutingInput) -> Action:
     """The action that decides this payment's route (to read the scores it needs first)."""
     return _match(algorithm, payment, _Branch("default"))[1]
+
+
+def success_rate_actions(algorithm: Algorithm) -> list[SuccessRate]:
+    """Every success-rate action of a program, in evaluation order."""
+    if isinstance(algorithm, SuccessRate):
+        return [algorithm]
+    if not isinstance(algorithm, Rules):
+        return []
+    program = algorithm.program
+    found = [action for rule in program.rules for action in success_rate_actions(rule.algorithm)]
+    return found + success_rate_actions(program.default)
 
 
 def _match(algorithm: Algorithm, payment: RoutingInput, branch: _Branch) -> tuple[_Branch, Action]:
@@ -116,6 +131,7 @@ def _picks(
     splitter: Splitter,
     scores: Scores | None,
     rng: random.Random | None,
+    health: Health,
 ) -> list[Ranked]:
     match action:
         case Single(processor):
@@ -133,7 +149,7 @@ def _picks(
                     weights.setdefault(split.processor, split.weight)
             return _split(weights, payment.split_key, splitter)
         case SuccessRate(processors):
-            return rank(action, [p for p in _unique(processors) if p in eligible], scores, rng)
+            return rank(action, [p for p in _unique(processors) if p in eligible], scores, rng, health)
         case _:
             assert_never(action)
 

@@ -132,7 +132,9 @@ class Approach(StrEnum):
     DEFAULT = "DEFAULT"  # the contract's default routing
     FAILOVER = "FAILOVER"  # after the decided candidates, another processor that takes the currency
     SUCCESS_RATE = "SUCCESS_RATE"  # ordered by recent success rate
-    EXPLORATION = "EXPLORATION"  # a success-rate rule's processors in a random order
+    EXPLORATION = "EXPLORATION"  # a success-rate rule's processors in a random order, or a probe
+    # An eliminated processor (success_rate.Health): tried only after every other one.
+    ELIMINATED_FALLBACK = "ELIMINATED_FALLBACK"
     # A success-rate rule's processors in their listed order: the scores could not be read.
     STATIC_FALLBACK = "STATIC_FALLBACK"
 

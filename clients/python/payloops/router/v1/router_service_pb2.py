@@ -23,10 +23,11 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from payloops.router.v1 import router_pb2 as payloops_dot_router_dot_v1_dot_router__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'payloops/router/v1/router_service.proto\x12\x12payloops.router.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fpayloops/router/v1/router.proto\"\xb6\x02\n\x0cRouteRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08order_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x16\n\x08\x63urrency\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x13payment_method_type\x18\x05 \x01(\t\x12\x1c\n\x14payment_method_token\x18\x06 \x01(\t\x12@\n\x08metadata\x18\x07 \x03(\x0b\x32..payloops.router.v1.RouteRequest.MetadataEntry\x12\x0c\n\x04mode\x18\x08 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\t \x01(\x08\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"B\n\rRouteResponse\x12\x31\n\ncandidates\x18\x01 \x03(\x0b\x32\x1d.payloops.router.v1.Candidate\"\xd0\x01\n\x14RecordOutcomeRequest\x12\x18\n\nattempt_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0bmerchant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04mode\x18\x03 \x01(\t\x12\x17\n\tprocessor\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x13payment_method_type\x18\x05 \x01(\t\x12\x16\n\x08\x63urrency\x18\x06 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tsucceeded\x18\x07 \x01(\x08\x12\x14\n\x0c\x66\x61ilure_code\x18\x08 \x01(\t\")\n\x15RecordOutcomeResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x08\":\n\x0fGetStatsRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04mode\x18\x02 \x01(\t\"}\n\rProcessorStat\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x1b\n\x13payment_method_type\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x14\n\x0csuccess_rate\x18\x04 \x01(\x01\x12\x14\n\x0csample_count\x18\x05 \x01(\x05\"D\n\x10GetStatsResponse\x12\x30\n\x05stats\x18\x01 \x03(\x0b\x32!.payloops.router.v1.ProcessorStat2\x9a\x02\n\rRouterService\x12L\n\x05Route\x12 .payloops.router.v1.RouteRequest\x1a!.payloops.router.v1.RouteResponse\x12\x64\n\rRecordOutcome\x12(.payloops.router.v1.RecordOutcomeRequest\x1a).payloops.router.v1.RecordOutcomeResponse\x12U\n\x08GetStats\x12#.payloops.router.v1.GetStatsRequest\x1a$.payloops.router.v1.GetStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'payloops/router/v1/router_service.proto\x12\x12payloops.router.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fpayloops/router/v1/router.proto\"\xb6\x02\n\x0cRouteRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08order_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x05\x12\x16\n\x08\x63urrency\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x13payment_method_type\x18\x05 \x01(\t\x12\x1c\n\x14payment_method_token\x18\x06 \x01(\t\x12@\n\x08metadata\x18\x07 \x03(\x0b\x32..payloops.router.v1.RouteRequest.MetadataEntry\x12\x0c\n\x04mode\x18\x08 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\t \x01(\x08\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"B\n\rRouteResponse\x12\x31\n\ncandidates\x18\x01 \x03(\x0b\x32\x1d.payloops.router.v1.Candidate\"\xd0\x01\n\x14RecordOutcomeRequest\x12\x18\n\nattempt_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0bmerchant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04mode\x18\x03 \x01(\t\x12\x17\n\tprocessor\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\x13payment_method_type\x18\x05 \x01(\t\x12\x16\n\x08\x63urrency\x18\x06 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tsucceeded\x18\x07 \x01(\x08\x12\x14\n\x0c\x66\x61ilure_code\x18\x08 \x01(\t\")\n\x15RecordOutcomeResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x08\":\n\x0fGetStatsRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04mode\x18\x02 \x01(\t\"\xc7\x01\n\rProcessorStat\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x1b\n\x13payment_method_type\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x14\n\x0csuccess_rate\x18\x04 \x01(\x01\x12\x14\n\x0csample_count\x18\x05 \x01(\x05\x12\x12\n\neliminated\x18\x06 \x01(\x08\x12\x34\n\x10\x65liminated_until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x10GetStatsResponse\x12\x30\n\x05stats\x18\x01 \x03(\x0b\x32!.payloops.router.v1.ProcessorStat2\x9a\x02\n\rRouterService\x12L\n\x05Route\x12 .payloops.router.v1.RouteRequest\x1a!.payloops.router.v1.RouteResponse\x12\x64\n\rRecordOutcome\x12(.payloops.router.v1.RecordOutcomeRequest\x1a).payloops.router.v1.RecordOutcomeResponse\x12U\n\x08GetStats\x12#.payloops.router.v1.GetStatsRequest\x1a$.payloops.router.v1.GetStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -51,22 +52,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECORDOUTCOMEREQUEST'].fields_by_name['currency']._serialized_options = b'\342A\001\002'
   _globals['_GETSTATSREQUEST'].fields_by_name['merchant_id']._loaded_options = None
   _globals['_GETSTATSREQUEST'].fields_by_name['merchant_id']._serialized_options = b'\342A\001\002'
-  _globals['_ROUTEREQUEST']._serialized_start=130
-  _globals['_ROUTEREQUEST']._serialized_end=440
-  _globals['_ROUTEREQUEST_METADATAENTRY']._serialized_start=393
-  _globals['_ROUTEREQUEST_METADATAENTRY']._serialized_end=440
-  _globals['_ROUTERESPONSE']._serialized_start=442
-  _globals['_ROUTERESPONSE']._serialized_end=508
-  _globals['_RECORDOUTCOMEREQUEST']._serialized_start=511
-  _globals['_RECORDOUTCOMEREQUEST']._serialized_end=719
-  _globals['_RECORDOUTCOMERESPONSE']._serialized_start=721
-  _globals['_RECORDOUTCOMERESPONSE']._serialized_end=762
-  _globals['_GETSTATSREQUEST']._serialized_start=764
-  _globals['_GETSTATSREQUEST']._serialized_end=822
-  _globals['_PROCESSORSTAT']._serialized_start=824
-  _globals['_PROCESSORSTAT']._serialized_end=949
-  _globals['_GETSTATSRESPONSE']._serialized_start=951
-  _globals['_GETSTATSRESPONSE']._serialized_end=1019
-  _globals['_ROUTERSERVICE']._serialized_start=1022
-  _globals['_ROUTERSERVICE']._serialized_end=1304
+  _globals['_ROUTEREQUEST']._serialized_start=163
+  _globals['_ROUTEREQUEST']._serialized_end=473
+  _globals['_ROUTEREQUEST_METADATAENTRY']._serialized_start=426
+  _globals['_ROUTEREQUEST_METADATAENTRY']._serialized_end=473
+  _globals['_ROUTERESPONSE']._serialized_start=475
+  _globals['_ROUTERESPONSE']._serialized_end=541
+  _globals['_RECORDOUTCOMEREQUEST']._serialized_start=544
+  _globals['_RECORDOUTCOMEREQUEST']._serialized_end=752
+  _globals['_RECORDOUTCOMERESPONSE']._serialized_start=754
+  _globals['_RECORDOUTCOMERESPONSE']._serialized_end=795
+  _globals['_GETSTATSREQUEST']._serialized_start=797
+  _globals['_GETSTATSREQUEST']._serialized_end=855
+  _globals['_PROCESSORSTAT']._serialized_start=858
+  _globals['_PROCESSORSTAT']._serialized_end=1057
+  _globals['_GETSTATSRESPONSE']._serialized_start=1059
+  _globals['_GETSTATSRESPONSE']._serialized_end=1127
+  _globals['_ROUTERSERVICE']._serialized_start=1130
+  _globals['_ROUTERSERVICE']._serialized_end=1412
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from payloops.router.v1 import router_pb2 as _router_pb2
 import builtins as _builtins
@@ -234,6 +235,8 @@ class ProcessorStat(_message.Message):
     CURRENCY_FIELD_NUMBER: _builtins.int
     SUCCESS_RATE_FIELD_NUMBER: _builtins.int
     SAMPLE_COUNT_FIELD_NUMBER: _builtins.int
+    ELIMINATED_FIELD_NUMBER: _builtins.int
+    ELIMINATED_UNTIL_FIELD_NUMBER: _builtins.int
     processor: _builtins.str
     """The processor."""
     payment_method_type: _builtins.str
@@ -243,7 +246,13 @@ class ProcessorStat(_message.Message):
     success_rate: _builtins.float
     """Successes / outcomes in the window, 0-1."""
     sample_count: _builtins.int
-    """Outcomes in the window (at most the longest window kept)."""
+    """Outcomes in the window (at most the default window of a success-rate rule)."""
+    eliminated: _builtins.bool
+    """Whether success-rate routing skips the processor now (tried only after every other)."""
+    @_builtins.property
+    def eliminated_until(self) -> _timestamp_pb2.Timestamp:
+        """Until when; unset while it is not eliminated."""
+
     def __init__(
         self,
         *,
@@ -252,10 +261,12 @@ class ProcessorStat(_message.Message):
         currency: _builtins.str = ...,
         success_rate: _builtins.float = ...,
         sample_count: _builtins.int = ...,
+        eliminated: _builtins.bool = ...,
+        eliminated_until: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["eliminated_until", b"eliminated_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "payment_method_type", b"payment_method_type", "processor", b"processor", "sample_count", b"sample_count", "success_rate", b"success_rate"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "eliminated", b"eliminated", "eliminated_until", b"eliminated_until", "payment_method_type", b"payment_method_type", "processor", b"processor", "sample_count", b"sample_count", "success_rate", b"success_rate"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
