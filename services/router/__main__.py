@@ -39,7 +39,8 @@ async def start(settings: ServiceSettings) -> None:
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         router_service_pb2_grpc.add_RouterServiceServicer_to_server(
-            RouterServicer(routing, scores, health=settings.health), server
+            RouterServicer(routing, scores, health=settings.health, score_cache_seconds=settings.score_cache_seconds),
+            server,
         )
         return [SERVICE]
 

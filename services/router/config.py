@@ -20,6 +20,9 @@ class Settings(ServiceSettings):
     redis_timeout_seconds: float = Field(default=0.25, gt=0)
     # A window without new outcomes for this long is forgotten.
     score_ttl_seconds: int = Field(default=6 * 3600, gt=0)
+    # How long a read of the scores is reused by this process for the same merchant,
+    # payment method type, currency and rule; 0 reads Redis for every decision.
+    score_cache_seconds: float = Field(default=0.25, ge=0, le=10)
 
     # Elimination (domain/success_rate.py): below this success rate, or after this many
     # failures in a row, a processor is skipped for the cool-down after its last failure;

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 import grpc
@@ -13,6 +12,7 @@ from services.common.errors import relay
 from services.common.identity import TRACE_HEADER
 from services.common.logging import trace_id_var
 from services.router.convert import MerchantRouting, routing_from_proto
+from services.router.ttl_cache import TtlCache
 
 
 class MerchantRoutingSource:
@@ -29,24 +29,15 @@ class MerchantRoutingSource:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stub = stub
-        self.ttl = ttl_seconds
         self.call_timeout = call_timeout_seconds
-        self.max_entries = max_entries
-        self.clock = clock
-        self.entries: OrderedDict[str, tuple[float, MerchantRouting]] = OrderedDict()
+        self.cache: TtlCache[str, MerchantRouting] = TtlCache(ttl_seconds, max_entries, clock)
 
     async def get(self, merchant_id: str, *, time_remaining: float | None = None) -> MerchantRouting:
         """`time_remaining`: the caller's deadline, which the merchant call must not outlive."""
-        entry = self.entries.get(merchant_id)
-        if entry is not None and entry[0] > self.clock():
-            self.entries.move_to_end(merchant_id)
-            return entry[1]
-        routing = await self.load(merchant_id, time_remaining)
-        if self.ttl > 0:
-            self.entries[merchant_id] = (self.clock() + self.ttl, routing)
-            self.entries.move_to_end(merchant_id)
-            while len(self.entries) > self.max_entries:
-                self.entries.popitem(last=False)
+        routing = self.cache.get(merchant_id)
+        if routing is None:
+            routing = await self.load(merchant_id, time_remaining)
+            self.cache.put(merchant_id, routing)
         return routing
 
     async def load(self, merchant_id: str, time_remaining: float | None) -> MerchantRouting:

@@ -12,7 +12,6 @@ Every Redis failure surfaces as ScoresUnavailable: the caller routes statically 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +49,32 @@ end
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return 1
 """
+# KEYS: windows; ARGV[1]: how many of the newest outcomes make a window. Per window:
+# successes, outcomes, the newest run of failures, of successes, and the seconds since its
+# newest failure (-1: none), counted here so a decision reads a few numbers per window.
+_READ = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local windows = {}
+for i, key in ipairs(KEYS) do
+  local entries = redis.call('LRANGE', key, 0, tonumber(ARGV[1]) - 1)
+  local successes, run = 0, 0
+  for _, entry in ipairs(entries) do
+    if entry == '1' then successes = successes + 1 end
+  end
+  for _, entry in ipairs(entries) do
+    if entry ~= entries[1] then break end
+    run = run + 1
+  end
+  local failures_in_a_row, successes_in_a_row = 0, 0
+  if entries[1] == '0' then failures_in_a_row = run elseif entries[1] == '1' then successes_in_a_row = run end
+  local failed = redis.call('GET', key .. ':failed')
+  local since = '-1'
+  if failed then since = tostring(math.max(0, now - tonumber(failed))) end
+  windows[i] = {successes, #entries, failures_in_a_row, successes_in_a_row, since}
+end
+return windows
+"""
 # The levels whose windows are the merchant's own (listed by stats).
 MERCHANT_LEVELS = (Level.MERCHANT_METHOD_CURRENCY, Level.MERCHANT_CURRENCY)
 
@@ -83,6 +108,7 @@ class ScoreStore:
         self.ttl = ttl_seconds
         self.attempt_ttl = attempt_ttl_seconds
         self.record_script = redis.register_script(_RECORD)
+        self.read_script = redis.register_script(_READ)
 
     def window_key(self, dimension: Dimension, processor: str, level: Level) -> str:
         merchant, method = dimension.merchant_id, dimension.payment_method_type or ANY
@@ -101,19 +127,16 @@ class ScoreStore:
 
     async def windows(self, keys: Sequence[str], window_size: int) -> list[Window]:
         """The windows under `keys`, over their last `window_size` outcomes, in one round trip."""
+        if not keys:
+            return []
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.lrange(key, 0, window_size - 1)
-                    pipe.get(f"{key}:failed")
-                pipe.time()
-                answers: list[Any] = await pipe.execute()
+            counted: list[list[Any]] = await self.read_script(keys=list(keys), args=[window_size])
         except RedisError as error:
             raise ScoresUnavailable(str(error)) from error
-        seconds, micros = answers[-1]
-        now = seconds + micros / 1e6
-        pairs = zip(answers[0:-1:2], answers[1:-1:2], strict=True)
-        return [window(entries, failed, now) for entries, failed in pairs]
+        return [
+            Window(successes, samples, failures, successes_in_a_row, None if float(since) < 0 else float(since))
+            for successes, samples, failures, successes_in_a_row, since in counted
+        ]
 
     async def record(self, attempt_id: str, dimension: Dimension, processor: str, succeeded: bool) -> bool:
         """Adds the attempt's outcome to its windows; False if it was added before."""
@@ -145,14 +168,3 @@ class ScoreStore:
             if found.samples:  # an expired window stays listed until the set itself expires
                 stats.append(Stat(processor, method, currency, found))
         return stats
-
-
-def window(entries: list[bytes], failed: bytes | None, now: float) -> Window:
-    """A window from its outcomes (newest first) and its newest failure's time."""
-    return Window(
-        successes=entries.count(SUCCESS),
-        samples=len(entries),
-        failure_streak=sum(1 for _ in itertools.takewhile(lambda e: e == FAILURE, entries)),
-        success_streak=sum(1 for _ in itertools.takewhile(lambda e: e == SUCCESS, entries)),
-        since_failure=max(0.0, now - float(failed)) if failed is not None else None,
-    )

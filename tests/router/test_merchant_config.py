@@ -56,7 +56,7 @@ async def test_a_zero_ttl_asks_every_time() -> None:
     configs = source(stub, Clock(), ttl=0)
     for _ in range(3):
         await configs.get("mer_1")
-    assert len(stub.calls) == 3 and not configs.entries
+    assert len(stub.calls) == 3 and not configs.cache.entries
 
 
 async def test_the_callers_deadline_shortens_the_merchant_call() -> None:
@@ -73,4 +73,4 @@ async def test_the_cache_is_bounded() -> None:
     configs = source(stub, Clock(), max_entries=2)
     for merchant in ("mer_1", "mer_2", "mer_1", "mer_3"):
         await configs.get(merchant)
-    assert list(configs.entries) == ["mer_1", "mer_3"]
+    assert list(configs.cache.entries) == ["mer_1", "mer_3"]
