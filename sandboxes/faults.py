@@ -7,7 +7,8 @@ Queue a fault with ``POST /_sandbox/faults``::
      "method": "POST",               # optional (default: any)
      "mode": "http_503",             # see MODES
      "delay_ms": 15000,              # for the timeout_* and delay modes
-     "count": 1}                     # how many matching requests it hits; -1 = until cleared
+     "count": 1,                     # how many matching requests it hits; -1 = until cleared
+     "probability": 1.0}             # optional: the share of matching requests it hits
 
 The account is the Razorpay key id, or for the Stripe proxy the API key of the request's
 ``Authorization`` header. The Razorpay sandbox also takes a fault on one request with the
@@ -34,12 +35,15 @@ localstripe; the error body is Razorpay's ``SERVER_ERROR`` / ``GATEWAY_ERROR`` o
   instead of ``processed``; settle it with ``POST /_sandbox/refunds/{id}/process``.
 
 Matching is first-in first-out over the queued rules; the rule list is short (tests), so the
-per-request cost does not grow with stored objects.
+per-request cost does not grow with stored objects. A rule with a `probability` below 1
+hits each matching request with that chance (a miss consumes nothing and lets the request
+through, or to a later rule), so a processor can be made to fail a share of its traffic.
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +80,7 @@ class FaultRule:
     path_contains: str
     method: str | None
     remaining: int | None  # None: until cleared
+    probability: float = 1.0
 
     def matches(self, account: str, method: str, path: str) -> bool:
         return (
@@ -93,6 +98,7 @@ class FaultRule:
             "path_contains": self.path_contains,
             "method": self.method,
             "remaining": -1 if self.remaining is None else self.remaining,
+            "probability": self.probability,
         }
 
 
@@ -115,6 +121,14 @@ def _delay_ms(mode: str, value: Any) -> float:
     return delay
 
 
+def _probability(value: Any) -> float:
+    if value is None:
+        return 1.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise FaultSpecError("probability must be a number above 0 and at most 1", "probability")
+    return float(value)
+
+
 def _optional_str(spec: Mapping[str, Any], name: str) -> str | None:
     value = spec.get(name)
     if value is not None and not isinstance(value, str):
@@ -125,10 +139,11 @@ def _optional_str(spec: Mapping[str, Any], name: str) -> str | None:
 class FaultBook:
     """The queue of pending faults, accepting `modes` (default: every mode)."""
 
-    def __init__(self, modes: frozenset[str] = MODES) -> None:
+    def __init__(self, modes: frozenset[str] = MODES, rng: random.Random | None = None) -> None:
         self.modes = modes
         self._rules: list[FaultRule] = []
         self._ids = itertools.count(1)
+        self._rng = rng or random.Random()
 
     def add(self, spec: Mapping[str, Any]) -> FaultRule:
         mode = _mode(spec.get("mode"), self.modes)
@@ -144,6 +159,7 @@ class FaultBook:
             path_contains=_optional_str(spec, "path_contains") or "",
             method=method.upper() if method else None,
             remaining=None if count == -1 else count,
+            probability=_probability(spec.get("probability")),
         )
         self._rules.append(rule)
         return rule
@@ -160,6 +176,8 @@ class FaultBook:
         """Consume one hit of the first rule matching this request."""
         for index, rule in enumerate(self._rules):
             if rule.matches(account, method, path):
+                if rule.probability < 1 and self._rng.random() >= rule.probability:
+                    continue
                 if rule.remaining is not None:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
