@@ -406,9 +406,10 @@ class Platform:
             if component.long_lived and component.pid is not None
         }
 
-    def restart(self, name: str, *, crash: bool = False) -> None:
+    def restart(self, name: str, *, crash: bool = False, env: Mapping[str, str] | None = None) -> None:
         """Stop one long-running component (with SIGKILL when `crash`, as a crash would)
-        and start it again on the same port; returns once it is ready."""
+        and start it again on the same port, with `env`'s variables changed from then on;
+        returns once it is ready."""
         component = self._components[name]
         if not isinstance(component, ProcessComponent) or component.process is None:
             raise PlatformError(f"{name} is not a running process")
@@ -417,6 +418,8 @@ class Platform:
                 component.process.send_signal(signal.SIGKILL)
                 component.process.wait_exit(timeout=10)
             component.stop()
+            if env:
+                component.env = {**(component.env if component.env is not None else os.environ), **env}
             self._start_again(component)
 
     def kill(self, name: str) -> None:

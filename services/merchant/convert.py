@@ -21,7 +21,12 @@ def merchant_to_proto(row: MerchantRow) -> merchant_pb2.Merchant:
         webhook_url=row.webhook_url,
         create_time=timestamp(row.created_at),
         update_time=timestamp(row.updated_at),
+        retry_settings=retry_settings_to_proto(row),
     )
+
+
+def retry_settings_to_proto(row: MerchantRow) -> merchant_pb2.RetrySettings:
+    return json_format.ParseDict(row.retry_settings, merchant_pb2.RetrySettings(), ignore_unknown_fields=True)
 
 
 def api_key_to_proto(row: ApiKeyRow, *, last_used: datetime | None) -> merchant_pb2.ApiKey:

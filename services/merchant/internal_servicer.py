@@ -10,7 +10,7 @@ from services.common.errors import FailedPrecondition, FieldViolation, NotFound,
 from services.common.identity import Context
 from services.merchant import repository
 from services.merchant.catalogue import subscribed
-from services.merchant.convert import routing_rule_to_proto, webhook_endpoint_to_proto
+from services.merchant.convert import retry_settings_to_proto, routing_rule_to_proto, webhook_endpoint_to_proto
 from services.merchant.credentials import CredentialCipher, CredentialsUnreadable
 
 
@@ -54,10 +54,13 @@ class MerchantInternalServicer(merchant_internal_service_pb2_grpc.MerchantIntern
     ) -> pb.GetRoutingConfigResponse:
         required_fields(request, "merchant_id")
         async with self.sessions() as session:
+            merchant = await repository.get_merchant_or_raise(session=session, merchant_id=request.merchant_id)
             enabled = await repository.enabled_processors(session=session, merchant_id=request.merchant_id)
             rules = await repository.list_routing_rules(session=session, merchant_id=request.merchant_id)
         return pb.GetRoutingConfigResponse(
-            enabled_processors=enabled, routing_rules=[routing_rule_to_proto(row) for row in rules]
+            enabled_processors=enabled,
+            routing_rules=[routing_rule_to_proto(row) for row in rules],
+            retry_settings=retry_settings_to_proto(merchant),
         )
 
     async def ListWebhookSubscriptions(

@@ -26,6 +26,8 @@ class MerchantRow(Base):
     webhook_url: Mapped[str] = mapped_column(String(2048), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The RetrySettings message in its proto3 JSON form.
+    retry_settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
 class ApiKeyRow(Base):

@@ -90,10 +90,19 @@ async def find_merchant_by_email(*, session: AsyncSession, email: str) -> Mercha
 
 
 async def update_merchant(
-    *, session: AsyncSession, merchant_id: str, name: str | None = None, webhook_url: str | None = None
+    *,
+    session: AsyncSession,
+    merchant_id: str,
+    name: str | None = None,
+    webhook_url: str | None = None,
+    retry_settings: dict[str, Any] | None = None,
 ) -> MerchantRow:
     row = await get_merchant_or_raise(session=session, merchant_id=merchant_id)
-    changes: dict[str, Any] = {k: v for k, v in (("name", name), ("webhook_url", webhook_url)) if v is not None}
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in (("name", name), ("webhook_url", webhook_url), ("retry_settings", retry_settings))
+        if v is not None
+    }
     if changes:
         for attribute, value in changes.items():
             setattr(row, attribute, value)

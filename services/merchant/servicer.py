@@ -28,7 +28,7 @@ from services.merchant.keys import MODES, issue_key
 from services.merchant.routing_view import RoutingView
 from services.merchant.usage import KeyUsage
 from services.merchant.validation import check, choice_violations, name_violations, required, url_violations
-from services.router.convert import rule_violations
+from services.router.convert import retry_settings_violations, rule_violations
 
 # Set by the gateway (edge: use_remote_address) to the client's address; a client's own
 # value is replaced. Direct callers (inside the mesh) fall back to the peer address.
@@ -100,12 +100,14 @@ class MerchantServicer(merchant_service_pb2_grpc.MerchantServiceServicer):
         who = caller(context)
         name = request.name if request.HasField("name") else None
         webhook_url = request.webhook_url if request.HasField("webhook_url") else None
+        retry = request.retry_settings if request.HasField("retry_settings") else None
         check(
             ("NAME_INVALID", name_violations(name) if name is not None else []),
             (
                 "URL_INVALID",
                 url_violations(webhook_url or "", "webhook_url", allow_empty=True, allow_loopback=self.allow_loopback),
             ),
+            ("RETRY_SETTINGS_INVALID", retry_settings_violations(retry, prefix="retry_settings.") if retry else []),
         )
         async with self.sessions.begin() as session:
             row = await repository.update_merchant(
@@ -113,6 +115,7 @@ class MerchantServicer(merchant_service_pb2_grpc.MerchantServiceServicer):
                 merchant_id=who.merchant_id,
                 name=name.strip() if name is not None else None,
                 webhook_url=webhook_url,
+                retry_settings=message_to_json(retry) if retry is not None else None,
             )
         return merchant_to_proto(row)
 

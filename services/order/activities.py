@@ -167,7 +167,7 @@ class PaymentActivities(ProcessorCalls):
         reason, approach = candidate.reason, candidate.approach
         if step.index:
             earlier = ", ".join(c.processor for c in payment.candidates[: step.index])
-            reason = f"{reason}; failover after {earlier}: {PROCESSOR_UNAVAILABLE}"
+            reason = f"{reason}; failover after {earlier}"  # their transactions say why
             approach = FAILOVER
         return {
             "order_id": payment.order_id,

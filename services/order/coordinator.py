@@ -121,7 +121,15 @@ class PaymentCoordinator:
         except grpc.aio.AioRpcError as error:
             raise relay(error) from None
         return [
-            Candidate(c.processor, c.reason, c.rule_id, c.approach, c.score if c.HasField("score") else None, c.samples)
+            Candidate(
+                c.processor,
+                c.reason,
+                c.rule_id,
+                c.approach,
+                c.score if c.HasField("score") else None,
+                c.samples,
+                list(c.retry_on),
+            )
             for c in answer.candidates
         ]
 

@@ -19,6 +19,8 @@ class Candidate:
     approach: str = ""
     score: float | None = None
     samples: int = 0
+    # This processor's failure codes after which the next candidate is tried.
+    retry_on: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

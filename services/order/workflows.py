@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from services.order.authorization_activities import AuthorizationActivities
     from services.order.authorizations import AuthorizationStep
     from services.order.payments import (
+        FAILED,
         INVALID_REQUEST,
         PROCESSOR_OUTCOME_UNKNOWN,
         PROCESSOR_UNAVAILABLE,
@@ -70,6 +71,9 @@ BOOKKEEPING_RETRIES = RetryPolicy(maximum_interval=timedelta(seconds=10))
 # Versioning patch: payments started before it ran their steps as regular activities and
 # replay that way; payments started since run them as local activities (see README).
 LOCAL_STEPS = "payment-steps-local"
+# Versioning patch: payments started since may move on to the next candidate after a
+# failure code in the candidate's retry_on.
+RETRY_RULES = "payment-retry-rules"
 
 
 async def run_step(
@@ -152,6 +156,15 @@ class PaymentWorkflow:
                 )
                 unavailable.append(candidate.processor)
                 continue
+            if self.retried_elsewhere(step, result):
+                await bookkeeping(
+                    PaymentActivities.record_failed_step,
+                    step,
+                    result.failure_code,
+                    result.failure_message,
+                    local=self.local,
+                )
+                continue
             status = await bookkeeping(PaymentActivities.record_charge, step, result, local=self.local)
             return PaymentOutcome(status, candidate.processor, result.failure_code, unavailable)
         message = f"every processor was unavailable ({', '.join(unavailable)})"
@@ -159,6 +172,17 @@ class PaymentWorkflow:
             PaymentActivities.fail_payment, payment, PROCESSOR_UNAVAILABLE, message, local=self.local
         )
         return PaymentOutcome(status, "", PROCESSOR_UNAVAILABLE, unavailable)
+
+    @staticmethod
+    def retried_elsewhere(step: ChargeStep, result: ChargeResult) -> bool:
+        """A definite failure the merchant's retry rules send to the next candidate (it
+        charged nothing). Payments started before retry rules never do (RETRY_RULES)."""
+        return (
+            result.status == FAILED
+            and result.failure_code in step.candidate.retry_on
+            and step.index + 1 < len(step.payment.candidates)
+            and workflow.patched(RETRY_RULES)
+        )
 
     async def confirm(self, step: ChargeStep, reference: str) -> ChargeResult | None:
         """The confirmed payment's result, or None when its outcome stayed unknown and the

@@ -11,11 +11,14 @@ from payloops.router.v1 import router_pb2, router_service_pb2
 
 from services.common.errors import FailedPrecondition, FieldViolation
 from services.router.domain import (
+    MAX_ATTEMPTS_LIMIT,
     Action,
     Algorithm,
     Candidate,
     Conditions,
+    Decision,
     Priority,
+    RetrySettings,
     RoutingInput,
     Rule,
     Single,
@@ -23,6 +26,7 @@ from services.router.domain import (
     SuccessRate,
     VolumeSplit,
     merchant_program,
+    processor_violations,
     validate_rule,
 )
 
@@ -33,6 +37,43 @@ ROUTING_RULE_INVALID = "ROUTING_RULE_INVALID"
 class MerchantRouting:
     program: Algorithm
     enabled: frozenset[str]
+    retry: RetrySettings = RetrySettings()
+
+
+DECISIONS = {
+    merchant_pb2.RetryRule.RETRY_NEXT_PROCESSOR: Decision.RETRY_NEXT_PROCESSOR,
+    merchant_pb2.RetryRule.DO_NOT_RETRY: Decision.DO_NOT_RETRY,
+}
+
+
+def retry_settings_from_proto(settings: merchant_pb2.RetrySettings) -> RetrySettings:
+    return RetrySettings(
+        max_attempts=settings.max_attempts if settings.HasField("max_attempts") else None,
+        overrides={
+            (rule.processor, rule.failure_code): DECISIONS[rule.decision]
+            for rule in settings.rules
+            if rule.decision in DECISIONS
+        },
+    )
+
+
+def retry_settings_violations(settings: merchant_pb2.RetrySettings, *, prefix: str = "") -> list[FieldViolation]:
+    """What the merchant service checks before storing retry settings."""
+    found: list[FieldViolation] = []
+    if settings.HasField("max_attempts") and not 1 <= settings.max_attempts <= MAX_ATTEMPTS_LIMIT:
+        found.append(FieldViolation(f"{prefix}max_attempts", f"must be between 1 and {MAX_ATTEMPTS_LIMIT}"))
+    seen: set[tuple[str, str]] = set()
+    for n, rule in enumerate(settings.rules):
+        at = f"{prefix}rules[{n}]."
+        found += processor_violations(rule.processor, f"{at}processor")
+        if not rule.failure_code:
+            found.append(FieldViolation(f"{at}failure_code", "is required"))
+        if rule.decision not in DECISIONS:
+            found.append(FieldViolation(f"{at}decision", "must be RETRY_NEXT_PROCESSOR or DO_NOT_RETRY"))
+        if (rule.processor, rule.failure_code) in seen:
+            found.append(FieldViolation(f"{at}failure_code", "this processor's code has a rule already"))
+        seen.add((rule.processor, rule.failure_code))
+    return found
 
 
 def conditions_from_proto(conditions: merchant_pb2.RoutingConditions) -> Conditions:
@@ -97,6 +138,7 @@ def routing_from_proto(config: merchant_internal_service_pb2.GetRoutingConfigRes
     return MerchantRouting(
         program=merchant_program(rule_from_proto(rule) for rule in config.routing_rules),
         enabled=frozenset(config.enabled_processors),
+        retry=retry_settings_from_proto(config.retry_settings),
     )
 
 
@@ -119,4 +161,5 @@ def candidate_to_proto(candidate: Candidate) -> router_pb2.Candidate:
         approach=candidate.approach.value,
         score=candidate.score,
         samples=candidate.samples,
+        retry_on=candidate.retry_on,
     )

@@ -22,6 +22,7 @@ from services.router.domain import (
     Splitter,
     State,
     SuccessRate,
+    apply_retry_settings,
     deciding_action,
     hash_point,
     health_state,
@@ -94,6 +95,7 @@ class RouterServicer(router_service_pb2_grpc.RouterServiceServicer):
             explore=not request.dry_run,
             health=self.health,
         )
+        candidates = apply_retry_settings(candidates, merchant.retry)
         return router_service_pb2.RouteResponse(candidates=[candidate_to_proto(c) for c in candidates])
 
     async def scores_for(self, program: Algorithm, payment: RoutingInput, mode: str, merchant_id: str) -> Scores | None:

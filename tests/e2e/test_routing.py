@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from launcher.platform import Platform
+from launcher.ports import LOOPBACK, free_port, hostport
 from tests.e2e.flows import create, pay, razorpay_account, sandbox, transactions
 from tests.e2e.test_money_core import eventually
 from tests.merchant.helpers import aip193, client, set_up_merchant
@@ -182,3 +183,70 @@ def test_simulate_and_stats_answer_bad_input_with_aip193(routed: Routed) -> None
     simulated = routed.dashboard.post("/api/routing/simulate", json=card("USD")).json()
     assert simulated["approach"] == "DEFAULT"
     assert [c["processor"] for c in simulated["candidates"]] == ["stripe"]
+
+
+def test_retry_rules_move_a_failure_to_the_next_processor_up_to_max_attempts(routed: Routed) -> None:
+    rule = {"conditions": {"currency": "CHF"}, "action": {"priority": {"processors": ["razorpay", "stripe"]}}}
+    assert routed.dashboard.post("/api/routing-rules", json=rule).status_code == 200
+    retry = {"rules": [{"processor": "razorpay", "failureCode": "card_declined", "decision": "RETRY_NEXT_PROCESSOR"}]}
+    updated = routed.dashboard.put("/api/merchants/me", json={"retrySettings": retry})
+    assert updated.status_code == 200, updated.text
+    assert routed.dashboard.get("/api/merchants/me").json()["retrySettings"] == retry
+
+    def declined() -> list[dict[str, Any]]:
+        order = create(routed.rest, currency="CHF", amount=2_500)
+        answer = pay(routed.rest, order["id"], DECLINED).json()
+        assert (answer["status"], answer["failureCode"], answer.get("amountCaptured", 0)) == (
+            "FAILED",
+            "card_declined",
+            0,
+        )
+        return transactions(routed.rest, order["id"])
+
+    # Declined at Razorpay, which the merchant retries elsewhere; declined at Stripe: final.
+    [at_razorpay, at_stripe] = declined()
+    assert [(t["processor"], t["status"], t["failureCode"]) for t in (at_razorpay, at_stripe)] == [
+        ("razorpay", "FAILED", "card_declined"),
+        ("stripe", "FAILED", "card_declined"),
+    ]
+    assert at_stripe["routingDecision"]["approach"] == "FAILOVER"
+    assert "failover after razorpay" in at_stripe["routingDecision"]["reason"]
+
+    # One attempt per payment: the router takes it up within ROUTING_CACHE_SECONDS.
+    limited = routed.dashboard.put("/api/merchants/me", json={"retrySettings": {**retry, "maxAttempts": 1}})
+    assert limited.json()["retrySettings"]["maxAttempts"] == 1
+    [only] = eventually(lambda: len(found := declined()) == 1 and found, seconds=30)
+    assert only["processor"] == "razorpay"
+
+
+def test_retry_settings_are_validated(routed: Routed) -> None:
+    bad = {"maxAttempts": 0, "rules": [{"processor": "adyen", "failureCode": "", "decision": "RETRY_NEXT_PROCESSOR"}]}
+    reason, body = aip193(routed.dashboard.put("/api/merchants/me", json={"retrySettings": bad}), 400)
+    assert reason == "RETRY_SETTINGS_INVALID"
+    fields = {v["field"] for d in body["details"] for v in d.get("fieldViolations", [])}
+    assert fields == {
+        "retry_settings.max_attempts",
+        "retry_settings.rules[0].processor",
+        "retry_settings.rules[0].failure_code",
+    }
+    assert routed.dashboard.get("/api/merchants/me").json()["retrySettings"] == {"rules": []}  # nothing stored
+
+
+def test_payments_keep_succeeding_with_the_static_decision_while_redis_is_down(
+    platform: Platform, routed: Routed
+) -> None:
+    routed.success_rate_rule(exploration=0, currency="NZD")
+    platform.restart("router", env={"REDIS_URL": f"redis://{hostport(LOOPBACK, free_port())}/0"})  # nothing there
+    try:
+        for _ in range(3):
+            [first] = routed.paid()
+            assert (first["processor"], first["routingDecision"]["approach"]) == ("razorpay", "STATIC_FALLBACK")
+            assert "success rates unavailable" in first["routingDecision"]["reason"]
+        simulated = routed.dashboard.post("/api/routing/simulate", json=card("NZD")).json()
+        assert simulated["approach"] == "STATIC_FALLBACK"
+        reason, _ = aip193(routed.dashboard.get("/api/routing/stats"), 503)
+        assert reason == "ROUTING_SCORES_UNAVAILABLE"
+    finally:
+        platform.restart("router", env={"REDIS_URL": platform.redis_url})
+    [first] = routed.paid()
+    assert first["routingDecision"]["approach"] == "SUCCESS_RATE"

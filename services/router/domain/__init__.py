@@ -31,6 +31,7 @@ from services.router.domain.program import (
     SuccessRate,
     VolumeSplit,
 )
+from services.router.domain.retry import MAX_ATTEMPTS_LIMIT, Decision, RetrySettings, apply_retry_settings
 from services.router.domain.split import Splitter, hash_point
 from services.router.domain.success_rate import (
     LEVELS,
@@ -43,7 +44,7 @@ from services.router.domain.success_rate import (
     health_state,
     window_outcome,
 )
-from services.router.domain.validation import validate_rule
+from services.router.domain.validation import processor_violations, validate_rule
 
 __all__ = [
     "DEFAULT_PROCESSOR",
@@ -54,6 +55,7 @@ __all__ = [
     "PROCESSORS",
     "PROCESSOR_IDS",
     "LEVELS",
+    "MAX_ATTEMPTS_LIMIT",
     "MAX_WINDOW",
     "NO_SCORES",
     "Action",
@@ -61,7 +63,9 @@ __all__ = [
     "Approach",
     "Candidate",
     "Conditions",
+    "Decision",
     "Priority",
+    "RetrySettings",
     "ProcessorInfo",
     "Program",
     "RoutingInput",
@@ -78,10 +82,12 @@ __all__ = [
     "VolumeSplit",
     "Window",
     "deciding_action",
+    "apply_retry_settings",
     "hash_point",
     "health_state",
     "merchant_program",
     "native_processor",
+    "processor_violations",
     "no_processor_available",
     "route",
     "success_rate_actions",

@@ -148,3 +148,5 @@ class Candidate:
     # The success rate and the outcomes it was computed over, when the approach used one.
     score: float | None = None
     samples: int = 0
+    # This processor's failure codes after which the next candidate is tried (retry.py).
+    retry_on: tuple[str, ...] = ()

@@ -38,7 +38,7 @@ def _action(action: Action | None, at: str) -> list[FieldViolation]:
         case None:
             return [FieldViolation(at, "is required: one of single, priority, volume_split, success_rate")]
         case Single(processor):
-            return _processor(processor, f"{at}.single.processor")
+            return processor_violations(processor, f"{at}.single.processor")
         case Priority(processors):
             if not processors:
                 return [FieldViolation(f"{at}.priority.processors", "must list at least one processor")]
@@ -70,13 +70,13 @@ def _action(action: Action | None, at: str) -> list[FieldViolation]:
 def _processors(processors: list[str], at: str, suffix: str = "") -> list[FieldViolation]:
     found: list[FieldViolation] = []
     for n, processor in enumerate(processors):
-        found += _processor(processor, f"{at}[{n}]{suffix}")
+        found += processor_violations(processor, f"{at}[{n}]{suffix}")
         if processor and processors.index(processor) < n:
             found.append(FieldViolation(f"{at}[{n}]{suffix}", f"{processor!r} is listed more than once"))
     return found
 
 
-def _processor(processor: str, at: str) -> list[FieldViolation]:
+def processor_violations(processor: str, at: str) -> list[FieldViolation]:
     if not processor:
         return [FieldViolation(at, "is required")]
     if not is_known(processor):

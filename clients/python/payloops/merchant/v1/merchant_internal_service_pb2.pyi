@@ -123,6 +123,7 @@ class GetRoutingConfigResponse(_message.Message):
 
     ENABLED_PROCESSORS_FIELD_NUMBER: _builtins.int
     ROUTING_RULES_FIELD_NUMBER: _builtins.int
+    RETRY_SETTINGS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def enabled_processors(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The processors the merchant enabled."""
@@ -131,15 +132,20 @@ class GetRoutingConfigResponse(_message.Message):
     def routing_rules(self) -> _containers.RepeatedCompositeFieldContainer[_merchant_pb2.RoutingRule]:
         """The merchant's rules by ascending priority."""
 
+    @_builtins.property
+    def retry_settings(self) -> _merchant_pb2.RetrySettings:
+        """The merchant's retry settings."""
+
     def __init__(
         self,
         *,
         enabled_processors: _abc.Iterable[_builtins.str] | None = ...,
         routing_rules: _abc.Iterable[_merchant_pb2.RoutingRule] | None = ...,
+        retry_settings: _merchant_pb2.RetrySettings | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["retry_settings", b"retry_settings"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled_processors", b"enabled_processors", "routing_rules", b"routing_rules"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled_processors", b"enabled_processors", "retry_settings", b"retry_settings", "routing_rules", b"routing_rules"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

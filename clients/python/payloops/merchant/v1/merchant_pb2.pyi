@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -31,6 +32,7 @@ class Merchant(_message.Message):
     WEBHOOK_URL_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    RETRY_SETTINGS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Opaque identifier, prefixed "mer_"."""
     name: _builtins.str
@@ -47,6 +49,10 @@ class Merchant(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """Time of the last change."""
 
+    @_builtins.property
+    def retry_settings(self) -> Global___RetrySettings:
+        """How a payment is retried at the next processor after a failure."""
+
     def __init__(
         self,
         *,
@@ -56,14 +62,100 @@ class Merchant(_message.Message):
         webhook_url: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        retry_settings: Global___RetrySettings | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "retry_settings", b"retry_settings", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "email", b"email", "id", b"id", "name", b"name", "update_time", b"update_time", "webhook_url", b"webhook_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "email", b"email", "id", b"id", "name", b"name", "retry_settings", b"retry_settings", "update_time", b"update_time", "webhook_url", b"webhook_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Merchant: _TypeAlias = Merchant  # noqa: Y015
+
+@_typing.final
+class RetryRule(_message.Message):
+    """What happens after a payment fails at a processor with a given failure code."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Decision:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _DecisionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[RetryRule._Decision.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        DECISION_UNSPECIFIED: RetryRule._Decision.ValueType  # 0
+        """Never set on a stored rule."""
+        RETRY_NEXT_PROCESSOR: RetryRule._Decision.ValueType  # 1
+        """Try the payment's next candidate processor (the failure charged nothing)."""
+        DO_NOT_RETRY: RetryRule._Decision.ValueType  # 2
+        """The failure is final."""
+
+    class Decision(_Decision, metaclass=_DecisionEnumTypeWrapper):
+        """The decision."""
+
+    DECISION_UNSPECIFIED: RetryRule.Decision.ValueType  # 0
+    """Never set on a stored rule."""
+    RETRY_NEXT_PROCESSOR: RetryRule.Decision.ValueType  # 1
+    """Try the payment's next candidate processor (the failure charged nothing)."""
+    DO_NOT_RETRY: RetryRule.Decision.ValueType  # 2
+    """The failure is final."""
+
+    PROCESSOR_FIELD_NUMBER: _builtins.int
+    FAILURE_CODE_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    processor: _builtins.str
+    """The processor ("stripe", "razorpay")."""
+    failure_code: _builtins.str
+    """The processor's failure code, e.g. "processing_error", "card_declined"."""
+    decision: Global___RetryRule.Decision.ValueType
+    """What to do."""
+    def __init__(
+        self,
+        *,
+        processor: _builtins.str = ...,
+        failure_code: _builtins.str = ...,
+        decision: Global___RetryRule.Decision.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "failure_code", b"failure_code", "processor", b"processor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RetryRule: _TypeAlias = RetryRule  # noqa: Y015
+
+@_typing.final
+class RetrySettings(_message.Message):
+    """A merchant's retry settings. Without a rule for a failure code the shipped table
+    applies: processor-side errors retry at the next processor, declines are final.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    RULES_FIELD_NUMBER: _builtins.int
+    max_attempts: _builtins.int
+    """The most processors one payment is tried at (1-10); unset: every candidate."""
+    @_builtins.property
+    def rules(self) -> _containers.RepeatedCompositeFieldContainer[Global___RetryRule]:
+        """Overrides of the shipped table, one per processor and failure code."""
+
+    def __init__(
+        self,
+        *,
+        max_attempts: _builtins.int | None = ...,
+        rules: _abc.Iterable[Global___RetryRule] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_attempts", b"_max_attempts", "max_attempts", b"max_attempts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_attempts", b"_max_attempts", "max_attempts", b"max_attempts", "rules", b"rules"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max_attempts: _TypeAlias = _typing.Literal["max_attempts"]  # noqa: Y015
+    _WhichOneofArgType__max_attempts: _TypeAlias = _typing.Literal["_max_attempts", b"_max_attempts"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_attempts) -> _WhichOneofReturnType__max_attempts | None: ...
+
+Global___RetrySettings: _TypeAlias = RetrySettings  # noqa: Y015
 
 @_typing.final
 class ApiKey(_message.Message):

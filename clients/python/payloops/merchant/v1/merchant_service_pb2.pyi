@@ -163,26 +163,36 @@ class UpdateMerchantRequest(_message.Message):
 
     NAME_FIELD_NUMBER: _builtins.int
     WEBHOOK_URL_FIELD_NUMBER: _builtins.int
+    RETRY_SETTINGS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """New display name."""
     webhook_url: _builtins.str
     """New default webhook URL."""
+    @_builtins.property
+    def retry_settings(self) -> _merchant_pb2.RetrySettings:
+        """New retry settings, replacing the old ones whole."""
+
     def __init__(
         self,
         *,
         name: _builtins.str | None = ...,
         webhook_url: _builtins.str | None = ...,
+        retry_settings: _merchant_pb2.RetrySettings | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_webhook_url", b"_webhook_url", "name", b"name", "webhook_url", b"webhook_url"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_retry_settings", b"_retry_settings", "_webhook_url", b"_webhook_url", "name", b"name", "retry_settings", b"retry_settings", "webhook_url", b"webhook_url"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_webhook_url", b"_webhook_url", "name", b"name", "webhook_url", b"webhook_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_retry_settings", b"_retry_settings", "_webhook_url", b"_webhook_url", "name", b"name", "retry_settings", b"retry_settings", "webhook_url", b"webhook_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
     _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
+    _WhichOneofReturnType__retry_settings: _TypeAlias = _typing.Literal["retry_settings"]  # noqa: Y015
+    _WhichOneofArgType__retry_settings: _TypeAlias = _typing.Literal["_retry_settings", b"_retry_settings"]  # noqa: Y015
     _WhichOneofReturnType__webhook_url: _TypeAlias = _typing.Literal["webhook_url"]  # noqa: Y015
     _WhichOneofArgType__webhook_url: _TypeAlias = _typing.Literal["_webhook_url", b"_webhook_url"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__retry_settings) -> _WhichOneofReturnType__retry_settings | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__webhook_url) -> _WhichOneofReturnType__webhook_url | None: ...
 

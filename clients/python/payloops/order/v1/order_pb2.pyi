@@ -502,7 +502,7 @@ class RoutingDecision(_message.Message):
     rule_id: _builtins.str
     """The rule that matched ("rr_..."), empty for the default routing."""
     reason: _builtins.str
-    """Why this processor: e.g. "default: USD -> stripe", "failover after razorpay: PROCESSOR_UNAVAILABLE"."""
+    """Why this processor: e.g. "default: USD -> stripe", "default: INR -> stripe; failover after razorpay"."""
     candidate_index: _builtins.int
     """Position of this processor in the candidate list, from 0."""
     approach: _builtins.str

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -28,6 +30,7 @@ class Candidate(_message.Message):
     APPROACH_FIELD_NUMBER: _builtins.int
     SCORE_FIELD_NUMBER: _builtins.int
     SAMPLES_FIELD_NUMBER: _builtins.int
+    RETRY_ON_FIELD_NUMBER: _builtins.int
     processor: _builtins.str
     """The processor ("stripe", "razorpay")."""
     reason: _builtins.str
@@ -40,6 +43,12 @@ class Candidate(_message.Message):
     """Its recent success rate (0-1) when the approach used one."""
     samples: _builtins.int
     """The outcomes the score was computed over."""
+    @_builtins.property
+    def retry_on(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """This processor's failure codes after which the next candidate is tried (besides
+        its being unavailable): the merchant's retry settings over the shipped table.
+        """
+
     def __init__(
         self,
         *,
@@ -49,10 +58,11 @@ class Candidate(_message.Message):
         approach: _builtins.str = ...,
         score: _builtins.float | None = ...,
         samples: _builtins.int = ...,
+        retry_on: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "score", b"score"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "approach", b"approach", "processor", b"processor", "reason", b"reason", "rule_id", b"rule_id", "samples", b"samples", "score", b"score"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "approach", b"approach", "processor", b"processor", "reason", b"reason", "retry_on", b"retry_on", "rule_id", b"rule_id", "samples", b"samples", "score", b"score"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__score: _TypeAlias = _typing.Literal["score"]  # noqa: Y015
     _WhichOneofArgType__score: _TypeAlias = _typing.Literal["_score", b"_score"]  # noqa: Y015
