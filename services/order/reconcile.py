@@ -244,7 +244,11 @@ class Reconciler:
                 merchant_id=order.merchant_id, order_id=order.id, processor_references=references
             )
             try:
-                answer = await self.processors[processor].ListPayments(request, timeout=self.call_timeout)
+                # A processor service restarting (its channel reconnecting) delays a read-only
+                # comparison rather than failing it.
+                answer = await self.processors[processor].ListPayments(
+                    request, timeout=self.call_timeout, wait_for_ready=True
+                )
             except grpc.aio.AioRpcError as error:
                 raise relay(error) from None
             found[processor] = list(answer.payments)
@@ -257,7 +261,9 @@ class Reconciler:
             merchant_id=merchant_id, processor_reference=refund.processor_reference
         )
         try:
-            answer = await self.processors[refund.processor].GetRefund(request, timeout=self.call_timeout)
+            answer = await self.processors[refund.processor].GetRefund(
+                request, timeout=self.call_timeout, wait_for_ready=True
+            )
         except grpc.aio.AioRpcError as error:
             raise relay(error) from None
         status = processor_pb2.RefundResult.Status.Name(answer.result.status)
