@@ -3,17 +3,21 @@ replay on the current workflow code: a change that would break workflows already
 in production fails here.
 
 Record new ones (after changing the workflow on purpose, with a versioning patch) with
-`python scripts/record_histories.py --temporal <address>` against a platform that ran payments."""
+`python scripts/record_histories.py --temporal <address>` against a platform that ran payments.
+pay-ord_cqQVgzudVNtW1wdqRAEvfDnO-1 is a CHF payment under a priority rule [razorpay, stripe]
+whose merchant retries razorpay's card_declined elsewhere: declined at both."""
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from services.order.workflows import PaymentWorkflow, RefundWorkflow
+from services.order.workflows import RETRY_RULES, PaymentWorkflow, RefundWorkflow
 from services.webhook.outbound.workflows import WebhookDeliveryWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -26,6 +30,20 @@ def test_there_are_recorded_histories_of_each_workflow() -> None:
     # Payments from before and after the local-activity patch (LOCAL_STEPS) both replay.
     local = [p for p in HISTORIES if p.name.startswith("pay-") and "core_local_activity" in p.read_text()]
     assert 3 <= len(local) < len([p for p in HISTORIES if p.name.startswith("pay-")])
+    # A payment retried at its next processor after a code in its retry rules (RETRY_RULES).
+    assert any(RETRY_RULES in patches(p) for p in HISTORIES if p.name.startswith("pay-"))
+
+
+def patches(path: Path) -> set[str]:
+    """The versioning patches a recorded history went through."""
+    events = json.loads(path.read_text())["events"]
+    markers = [e["markerRecordedEventAttributes"] for e in events if "markerRecordedEventAttributes" in e]
+    return {
+        json.loads(base64.b64decode(payload["data"]))["id"]
+        for marker in markers
+        if marker["markerName"] == "core_patch"
+        for payload in marker["details"]["patch-data"]["payloads"]
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
