@@ -250,3 +250,22 @@ def test_payments_keep_succeeding_with_the_static_decision_while_redis_is_down(
         platform.restart("router", env={"REDIS_URL": platform.redis_url})
     [first] = routed.paid()
     assert first["routingDecision"]["approach"] == "SUCCESS_RATE"
+
+
+def test_a_processor_failing_a_share_of_requests_loses_the_lead_within_a_few_payments(
+    platform: Platform, routed: Routed
+) -> None:
+    routed.success_rate_rule(exploration=0, currency="SEK")
+    failing = {"account": routed.razorpay_account, "path_contains": "/orders", "method": "POST", "mode": "http_503"}
+    sandbox(platform, "POST", "/_sandbox/faults", **failing, count=-1, probability=0.6)
+    try:
+        for _ in range(25):
+            routed.paid()  # every payment succeeds: a failure at Razorpay fails over to Stripe
+            first, second = routed.dashboard.post("/api/routing/simulate", json=card("SEK")).json()["candidates"]
+            # Stripe leads on its own record, not just as the processor still being learned about.
+            if first["processor"] == "stripe" and "score" in first and first["score"] > second.get("score", 0):
+                break
+        else:
+            pytest.fail(f"Stripe never took the lead within 25 payments: {routed.stats()}")
+    finally:
+        sandbox(platform, "DELETE", f"/_sandbox/faults?account={routed.razorpay_account}")
