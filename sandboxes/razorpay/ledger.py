@@ -186,7 +186,7 @@ def create_payment(
     if order.status == "created":
         account.set_order_status(order, "attempted")
 
-    outcome = outcome_for(token)
+    outcome = outcome_for(token, three_d_secure=_str(body, "auth_type") == "3ds")
     if outcome == "action_required":
         return {
             "razorpay_payment_id": payment.id,

@@ -15,6 +15,10 @@ token                               outcome
                                     ``POST /_sandbox/payments/{id}/complete``
 ==================================  ===========================================================
 
+A payment request with ``"auth_type": "3ds"`` (3-D Secure requested, e.g. a step-up after
+``token_decline_authentication_required``) needs authentication like
+``token_action_required``, unless its token declines for another reason.
+
 Declined payments are recorded (status ``failed`` with ``error_code``, ``error_reason``,
 ``error_description``, ``error_source``, ``error_step``) and the error body's metadata names
 them: ``{"payment_id": ..., "order_id": ...}``. A request without a token (card details, UPI…)
@@ -33,6 +37,7 @@ TOKEN_PREFIX = "token_"
 ACTION_REQUIRED_TOKEN = "token_action_required"
 DECLINE_PREFIX = "token_decline"
 GATEWAY_ERROR_TOKEN = "token_gateway_error"
+AUTHENTICATION_REQUIRED = "authentication_required"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +90,16 @@ AUTHENTICATION_FAILED = Decline(
 )
 
 
-def outcome_for(token: str | None) -> Outcome:
-    """What a payment request with ``token`` does (``None``: no saved token was given)."""
+def outcome_for(token: str | None, *, three_d_secure: bool = False) -> Outcome:
+    """What a payment request with ``token`` does (``None``: no saved token was given;
+    ``three_d_secure``: the request asked for it, so the customer is challenged unless the
+    token declines for another reason)."""
     if token is None or token == ACTION_REQUIRED_TOKEN:
         return "action_required"
+    if three_d_secure:
+        outcome = outcome_for(token)
+        declined_otherwise = isinstance(outcome, Decline) and outcome.reason != AUTHENTICATION_REQUIRED
+        return outcome if declined_otherwise else "action_required"
     if token == GATEWAY_ERROR_TOKEN:
         return GATEWAY_DECLINE
     if token == DECLINE_PREFIX:

@@ -169,6 +169,8 @@ class PaymentActivities(ProcessorCalls):
             earlier = ", ".join(c.processor for c in payment.candidates[: step.index])
             reason = f"{reason}; failover after {earlier}"  # their transactions say why
             approach = FAILOVER
+        if step.authenticate:
+            reason = f"{reason}; again with 3-D Secure (step-up)"
         return {
             "order_id": payment.order_id,
             "merchant_id": payment.merchant_id,
@@ -212,6 +214,7 @@ class PaymentActivities(ProcessorCalls):
             capture=payment.capture,
             customer_email=payment.customer_email,
             description=payment.description,
+            authenticate=step.authenticate,
         )
         try:
             answer = await self.stub(step.candidate.processor).PreparePayment(request, timeout=self.call_timeout)
@@ -250,6 +253,7 @@ class PaymentActivities(ProcessorCalls):
             customer_email=payment.customer_email,
             description=payment.description,
             existing_reference=reference,
+            authenticate=step.authenticate,
         )
         try:
             answer = await self.stub(step.candidate.processor).Authorize(request, timeout=self.call_timeout)

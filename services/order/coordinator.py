@@ -129,6 +129,7 @@ class PaymentCoordinator:
                 c.score if c.HasField("score") else None,
                 c.samples,
                 list(c.retry_on),
+                list(c.step_up_on),
             )
             for c in answer.candidates
         ]

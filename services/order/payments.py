@@ -21,6 +21,8 @@ class Candidate:
     samples: int = 0
     # This processor's failure codes after which the next candidate is tried.
     retry_on: list[str] = field(default_factory=list)
+    # Its failure codes after which the payment is tried again there with 3-D Secure.
+    step_up_on: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class ChargeStep:
 
     payment: PaymentInput
     index: int
+    # A step-up: the candidate again, with 3-D Secure requested, after a decline asking for it.
+    authenticate: bool = False
 
     @property
     def candidate(self) -> Candidate:
@@ -65,7 +69,8 @@ class ChargeStep:
     @property
     def idempotency_key(self) -> str:
         """The same on every retry of this step, so the processor sees one payment."""
-        return f"{self.payment.order_id}-a{self.payment.attempt}-{self.candidate.processor}"
+        key = f"{self.payment.order_id}-a{self.payment.attempt}-{self.candidate.processor}"
+        return f"{key}-3ds" if self.authenticate else key
 
 
 # Canonical attempt statuses (payloops.processor.v1.PaymentResult.Status names).

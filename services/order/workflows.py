@@ -6,7 +6,7 @@ interval and ask again. Deterministic: all I/O is in activities."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -74,6 +74,9 @@ LOCAL_STEPS = "payment-steps-local"
 # Versioning patch: payments started since may move on to the next candidate after a
 # failure code in the candidate's retry_on.
 RETRY_RULES = "payment-retry-rules"
+# Versioning patch: payments started since may be tried again at the same candidate with
+# 3-D Secure after a failure code in the candidate's step_up_on.
+STEP_UP = "payment-step-up"
 
 
 async def run_step(
@@ -118,10 +121,12 @@ def failure_type(error: FailureError) -> str:
 # only workflow APIs, and on the replay tests.
 @workflow.defn(sandboxed=False)
 class PaymentWorkflow:
-    """Each candidate in turn: prepare, then confirm. A decline or a refusal is final. The
-    next candidate is tried only when this one certainly charged nothing: it said it was
-    unavailable, its prepare failed, or an unknown outcome was settled by abandoning the
-    payment there (cancelled, or reported as never made)."""
+    """Each candidate in turn: prepare, then confirm. A decline or a refusal is final unless
+    the retry rules say otherwise. The next candidate is tried only when this one certainly
+    charged nothing: it said it was unavailable, its prepare failed, an unknown outcome was
+    settled by abandoning the payment there (cancelled, or reported as never made), or it
+    declined with a code the rules retry. A decline asking for authentication is tried
+    once more at the same candidate with 3-D Secure (a step-up)."""
 
     def __init__(self) -> None:
         self.local = False
@@ -130,48 +135,67 @@ class PaymentWorkflow:
     async def run(self, payment: PaymentInput) -> PaymentOutcome:
         self.local = workflow.patched(LOCAL_STEPS)
         unavailable: list[str] = []
-        for index, candidate in enumerate(payment.candidates):
-            step = ChargeStep(payment, index)
-            timeout = payment.step_timeout_seconds
-            try:
-                reference = await processor_call(
-                    timeout, PREPARE_RETRIES, PaymentActivities.prepare_charge, step, local=self.local
-                )
-                result = await self.confirm(step, reference)
-            except STEP_FAILED as error:
-                code = failure_type(error) or INVALID_REQUEST
-                message = str(error.cause or error)
-                if code == PROCESSOR_OUTCOME_UNKNOWN:  # only a prepare gets here: nothing was charged
-                    code = PROCESSOR_UNAVAILABLE
-                await bookkeeping(PaymentActivities.record_failed_step, step, code, message, local=self.local)
-                if code == PROCESSOR_UNAVAILABLE:
-                    unavailable.append(candidate.processor)
-                    continue
-                status = await bookkeeping(PaymentActivities.fail_payment, payment, code, message, local=self.local)
-                return PaymentOutcome(status, candidate.processor, code, unavailable)
-            if result is None:  # abandoned: certainly not charged
-                message = f"{candidate.processor} did not answer; the payment was cancelled there"
-                await bookkeeping(
-                    PaymentActivities.record_failed_step, step, PROCESSOR_UNAVAILABLE, message, local=self.local
-                )
-                unavailable.append(candidate.processor)
-                continue
-            if self.retried_elsewhere(step, result):
-                await bookkeeping(
-                    PaymentActivities.record_failed_step,
-                    step,
-                    result.failure_code,
-                    result.failure_message,
-                    local=self.local,
-                )
-                continue
-            status = await bookkeeping(PaymentActivities.record_charge, step, result, local=self.local)
-            return PaymentOutcome(status, candidate.processor, result.failure_code, unavailable)
+        for index in range(len(payment.candidates)):
+            outcome = await self.charge_at(ChargeStep(payment, index), unavailable)
+            if outcome is not None:
+                return outcome
         message = f"every processor was unavailable ({', '.join(unavailable)})"
         status = await bookkeeping(
             PaymentActivities.fail_payment, payment, PROCESSOR_UNAVAILABLE, message, local=self.local
         )
         return PaymentOutcome(status, "", PROCESSOR_UNAVAILABLE, unavailable)
+
+    async def charge_at(self, step: ChargeStep, unavailable: list[str]) -> PaymentOutcome | None:
+        """The payment's outcome at this candidate, or None to move on to the next one
+        (this one charged nothing; `unavailable` collects the processors that were)."""
+        payment, processor = step.payment, step.candidate.processor
+        try:
+            reference = await processor_call(
+                payment.step_timeout_seconds, PREPARE_RETRIES, PaymentActivities.prepare_charge, step, local=self.local
+            )
+            result = await self.confirm(step, reference)
+        except STEP_FAILED as error:
+            code = failure_type(error) or INVALID_REQUEST
+            message = str(error.cause or error)
+            if code == PROCESSOR_OUTCOME_UNKNOWN:  # only a prepare gets here: nothing was charged
+                code = PROCESSOR_UNAVAILABLE
+            await bookkeeping(PaymentActivities.record_failed_step, step, code, message, local=self.local)
+            if code == PROCESSOR_UNAVAILABLE:
+                unavailable.append(processor)
+                return None
+            status = await bookkeeping(PaymentActivities.fail_payment, payment, code, message, local=self.local)
+            return PaymentOutcome(status, processor, code, unavailable)
+        if result is None:  # abandoned: certainly not charged
+            message = f"{processor} did not answer; the payment was cancelled there"
+            await bookkeeping(
+                PaymentActivities.record_failed_step, step, PROCESSOR_UNAVAILABLE, message, local=self.local
+            )
+            unavailable.append(processor)
+            return None
+        stepping_up = self.steps_up(step, result)
+        if stepping_up or self.retried_elsewhere(step, result):
+            await bookkeeping(
+                PaymentActivities.record_failed_step,
+                step,
+                result.failure_code,
+                result.failure_message,
+                local=self.local,
+            )
+            return await self.charge_at(replace(step, authenticate=True), unavailable) if stepping_up else None
+        status = await bookkeeping(PaymentActivities.record_charge, step, result, local=self.local)
+        return PaymentOutcome(status, processor, result.failure_code, unavailable)
+
+    @staticmethod
+    def steps_up(step: ChargeStep, result: ChargeResult) -> bool:
+        """A decline asking for authentication that the retry rules answer with 3-D Secure
+        at the same processor, once (it charged nothing). Only payments started since
+        STEP_UP do."""
+        return (
+            result.status == FAILED
+            and not step.authenticate
+            and result.failure_code in step.candidate.step_up_on
+            and workflow.patched(STEP_UP)
+        )
 
     @staticmethod
     def retried_elsewhere(step: ChargeStep, result: ChargeResult) -> bool:

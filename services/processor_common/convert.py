@@ -56,6 +56,7 @@ def payment_request(
         customer_email=message.customer_email,
         description=message.description,
         existing_reference=resume.existing_reference if resume else "",
+        authenticate=message.authenticate,
     )
 
 

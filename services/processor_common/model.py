@@ -47,6 +47,8 @@ class PaymentRequest:
     description: str = ""
     # A reference recorded by an earlier try of this attempt (PreparePayment's answer): resume it.
     existing_reference: str = ""
+    # Request 3-D Secure (a step-up after a decline that asked for authentication).
+    authenticate: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ class SandboxToken:
     token: str
     outcome: Outcome
     decline_code: str = ""
+    # Asked again with 3-D Secure requested (a step-up), it needs authentication instead.
+    step_up: bool = False
 
 
 _TOKENS = (
@@ -27,6 +29,7 @@ _TOKENS = (
     SandboxToken("pm_card_visa_chargeDeclined", Outcome.DECLINE, "card_declined"),
     SandboxToken("pm_card_chargeDeclinedInsufficientFunds", Outcome.DECLINE, "insufficient_funds"),
     SandboxToken("pm_card_authenticationRequired", Outcome.ACTION_REQUIRED),
+    SandboxToken("pm_card_declinedAuthenticationRequired", Outcome.DECLINE, "authentication_required", step_up=True),
 )
 TEST_TOKENS: dict[str, SandboxToken] = {t.token: t for t in _TOKENS}
 

@@ -49,6 +49,7 @@ TEST_TOKENS = {
     "pm_card_visa_chargeDeclined": "token_decline",
     "pm_card_chargeDeclinedInsufficientFunds": "token_decline_insufficient_funds",
     "pm_card_authenticationRequired": "token_action_required",
+    "pm_card_declinedAuthenticationRequired": "token_decline_authentication_required",
 }
 
 
@@ -79,6 +80,8 @@ def payment_params(request: PaymentRequest, order_id: str) -> dict[str, Any]:
         "token": razorpay_token(request.payment_method_token),
         "notes": {keys.ORDER_ID: request.order_id},
     }
+    if request.authenticate:
+        params["auth_type"] = "3ds"
     if request.customer_email:
         params["email"] = request.customer_email
     if request.return_url:

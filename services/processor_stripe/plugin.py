@@ -105,7 +105,9 @@ class StripePlugin(ProcessorPlugin):
     # -- payments
 
     async def _payment_method(self, client: stripe.StripeClient, request: PaymentRequest) -> str:
-        plan = wire.payment_method_plan(request.payment_method_token, sandbox=self.sandbox)
+        plan = wire.payment_method_plan(
+            request.payment_method_token, sandbox=self.sandbox, authenticate=request.authenticate
+        )
         if plan.payment_method:
             return plan.payment_method
         created = await self._call(client.v1.payment_methods.create_async(wire.card_params(plan.card_number)))

@@ -61,6 +61,7 @@ class TestCard:
     sandbox_card_number: str | None
 
 
+AUTHENTICATION_CARD = "4000002760003184"  # localstripe asks for 3-D Secure on every payment
 TEST_CARDS: dict[str, TestCard] = {
     "pm_card_visa": TestCard("pm_card_visa", None),
     "pm_card_mastercard": TestCard("pm_card_mastercard", "5555555555554444"),
@@ -70,7 +71,10 @@ TEST_CARDS: dict[str, TestCard] = {
     # localstripe only ever declines with card_declined: the documented decline code comes
     # from the token (see failure_code); real Stripe reports decline_code itself.
     "pm_card_chargeDeclinedInsufficientFunds": TestCard("pm_card_chargeDeclinedInsufficientFunds", "4000000000000341"),
-    "pm_card_authenticationRequired": TestCard("pm_card_authenticationRequired", "4000002760003184"),
+    "pm_card_authenticationRequired": TestCard("pm_card_authenticationRequired", AUTHENTICATION_CARD),
+    # Declined (authentication_required, from the token) unless 3-D Secure is requested;
+    # localstripe ignores request_three_d_secure, so a step-up uses its 3-D Secure card.
+    "pm_card_declinedAuthenticationRequired": TestCard("pm_card_authenticationRequired", "4000000000000341"),
 }
 
 
@@ -82,10 +86,13 @@ class PaymentMethodPlan:
     card_number: str = ""
 
 
-def payment_method_plan(token: str, *, sandbox: bool) -> PaymentMethodPlan:
+def payment_method_plan(token: str, *, sandbox: bool, authenticate: bool = False) -> PaymentMethodPlan:
     card = TEST_CARDS.get(token)
     if card is None:
         return PaymentMethodPlan(payment_method=token)  # a Stripe-native payment method
+    test_token = sandbox_token(token)
+    if sandbox and authenticate and test_token is not None and test_token.step_up:
+        return PaymentMethodPlan(card_number=AUTHENTICATION_CARD)
     if sandbox and card.sandbox_card_number:
         return PaymentMethodPlan(card_number=card.sandbox_card_number)
     return PaymentMethodPlan(payment_method=card.payment_method)
@@ -109,6 +116,8 @@ def create_params(request: PaymentRequest, payment_method: str, *, sandbox: bool
         "capture_method": "automatic" if request.capture else "manual",
         "metadata": metadata,
     }
+    if request.authenticate:
+        params["payment_method_options"] = {"card": {"request_three_d_secure": "any"}}
     if not sandbox:
         if not request.return_url:
             # Without a return URL only payment methods that never redirect may be used.

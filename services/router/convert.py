@@ -43,6 +43,7 @@ class MerchantRouting:
 DECISIONS = {
     merchant_pb2.RetryRule.RETRY_NEXT_PROCESSOR: Decision.RETRY_NEXT_PROCESSOR,
     merchant_pb2.RetryRule.DO_NOT_RETRY: Decision.DO_NOT_RETRY,
+    merchant_pb2.RetryRule.REQUIRES_ACTION: Decision.REQUIRES_ACTION,
 }
 
 
@@ -69,7 +70,9 @@ def retry_settings_violations(settings: merchant_pb2.RetrySettings, *, prefix: s
         if not rule.failure_code:
             found.append(FieldViolation(f"{at}failure_code", "is required"))
         if rule.decision not in DECISIONS:
-            found.append(FieldViolation(f"{at}decision", "must be RETRY_NEXT_PROCESSOR or DO_NOT_RETRY"))
+            found.append(
+                FieldViolation(f"{at}decision", "must be RETRY_NEXT_PROCESSOR, DO_NOT_RETRY or REQUIRES_ACTION")
+            )
         if (rule.processor, rule.failure_code) in seen:
             found.append(FieldViolation(f"{at}failure_code", "this processor's code has a rule already"))
         seen.add((rule.processor, rule.failure_code))
@@ -162,4 +165,5 @@ def candidate_to_proto(candidate: Candidate) -> router_pb2.Candidate:
         score=candidate.score,
         samples=candidate.samples,
         retry_on=candidate.retry_on,
+        step_up_on=candidate.step_up_on,
     )

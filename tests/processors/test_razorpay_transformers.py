@@ -97,6 +97,8 @@ def test_payment_params() -> None:
     params = wire.payment_params(_request(return_url="https://shop/back", customer_email="a@b.c"), "order_1")
     assert params["token"] == "token_success"
     assert (params["order_id"], params["callback_url"], params["email"]) == ("order_1", "https://shop/back", "a@b.c")
+    assert "auth_type" not in params
+    assert wire.payment_params(_request(authenticate=True), "order_1")["auth_type"] == "3ds"
 
 
 def test_refund_params_and_idempotency_header() -> None:

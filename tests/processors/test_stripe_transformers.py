@@ -104,6 +104,18 @@ def test_test_token_translation(token: str, sandbox: bool, payment_method: str, 
     assert wire.payment_method_plan(token, sandbox=sandbox) == wire.PaymentMethodPlan(payment_method, card)
 
 
+def test_a_step_up_asks_stripe_for_3ds_and_uses_localstripes_3ds_card() -> None:
+    token = "pm_card_declinedAuthenticationRequired"
+    assert wire.payment_method_plan(token, sandbox=True) == wire.PaymentMethodPlan("", "4000000000000341")
+    stepped_up = wire.payment_method_plan(token, sandbox=True, authenticate=True)
+    assert stepped_up == wire.PaymentMethodPlan("", "4000002760003184")
+    # Only the step-up token changes card: others are as they are.
+    assert wire.payment_method_plan("pm_card_visa", sandbox=True, authenticate=True).payment_method == "pm_card_visa"
+    params = wire.create_params(_request(authenticate=True), "pm_x", sandbox=False)
+    assert params["payment_method_options"] == {"card": {"request_three_d_secure": "any"}}
+    assert "payment_method_options" not in wire.create_params(_request(), "pm_x", sandbox=False)
+
+
 def _request(**fields: Any) -> PaymentRequest:
     values: dict[str, Any] = {
         "idempotency_key": "k",

@@ -259,6 +259,31 @@ def test_action_required_then_completed(sandbox: Sandbox) -> None:
     assert (failed["status"], failed["error_reason"]) == ("failed", "authentication_failed")
 
 
+@pytest.mark.parametrize(
+    ("token", "answered"),
+    [
+        ("token_decline_authentication_required", "redirect"),
+        ("token_success", "redirect"),
+        ("token_decline_insufficient_funds", "insufficient_funds"),
+    ],
+)
+def test_3ds_requested_challenges_the_customer_unless_declined_otherwise(
+    sandbox: Sandbox, token: str, answered: str
+) -> None:
+    client = sandbox.client()
+    order = create_order(client)
+    params = {"order_id": order["id"], "amount": 5000, "currency": "INR", "token": token}
+    with pytest.raises(BadRequestError):
+        client.payment.createPaymentJson({**params, "token": "token_decline_authentication_required"})
+    try:
+        answer = client.payment.createPaymentJson({**params, "auth_type": "3ds"})
+    except BadRequestError:
+        reason = client.order.payments(order["id"])["items"][0]["error_reason"]
+        assert reason == answered
+    else:
+        assert answer["next"][0]["action"] == answered
+
+
 def test_refund_idempotency(sandbox: Sandbox) -> None:
     client = sandbox.client()
     payment_id = pay(client, create_order(client))["razorpay_payment_id"]

@@ -150,3 +150,4 @@ class Candidate:
     samples: int = 0
     # This processor's failure codes after which the next candidate is tried (retry.py).
     retry_on: tuple[str, ...] = ()
+    step_up_on: tuple[str, ...] = ()

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#payloops/merchant/v1/merchant.proto\x12\x14payloops.merchant.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x01\n\x08Merchant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x13\n\x0bwebhook_url\x18\x04 \x01(\t\x12:\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12:\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\x12;\n\x0eretry_settings\x18\x07 \x01(\x0b\x32#.payloops.merchant.v1.RetrySettings\"\xc2\x01\n\tRetryRule\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12:\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0e\x32(.payloops.merchant.v1.RetryRule.Decision\"P\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x18\n\x14RETRY_NEXT_PROCESSOR\x10\x01\x12\x10\n\x0c\x44O_NOT_RETRY\x10\x02\"k\n\rRetrySettings\x12\x19\n\x0cmax_attempts\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12.\n\x05rules\x18\x02 \x03(\x0b\x32\x1f.payloops.merchant.v1.RetryRuleB\x0f\n\r_max_attempts\"\xf7\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06prefix\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12:\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12=\n\rlast_use_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastUsedAt\x12:\n\x0brevoke_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\trevokedAt\"\x85\x02\n\x0fProcessorConfig\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12X\n\x12masked_credentials\x18\x03 \x03(\x0b\x32<.payloops.merchant.v1.ProcessorConfig.MaskedCredentialsEntry\x12:\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\x1a\x38\n\x16MaskedCredentialsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8a\x02\n\x11RoutingConditions\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x17\n\namount_gte\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x16\n\tamount_lt\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x1b\n\x13payment_method_type\x18\x04 \x01(\t\x12G\n\x08metadata\x18\x05 \x03(\x0b\x32\x35.payloops.merchant.v1.RoutingConditions.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\r\n\x0b_amount_gteB\x0c\n\n_amount_lt\"$\n\x0fSingleProcessor\x12\x11\n\tprocessor\x18\x01 \x01(\t\"\"\n\x0cPriorityList\x12\x12\n\nprocessors\x18\x01 \x03(\t\"6\n\x11WeightedProcessor\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x05\"F\n\x0bVolumeSplit\x12\x37\n\x06splits\x18\x01 \x03(\x0b\x32\'.payloops.merchant.v1.WeightedProcessor\"\xb6\x01\n\x12SuccessRateRouting\x12\x12\n\nprocessors\x18\x01 \x03(\t\x12 \n\x13\x65xploration_percent\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x18\n\x0bmin_samples\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x18\n\x0bwindow_size\x18\x04 \x01(\x05H\x02\x88\x01\x01\x42\x16\n\x14_exploration_percentB\x0e\n\x0c_min_samplesB\x0e\n\x0c_window_size\"\x85\x02\n\rRoutingAction\x12\x37\n\x06single\x18\x01 \x01(\x0b\x32%.payloops.merchant.v1.SingleProcessorH\x00\x12\x36\n\x08priority\x18\x02 \x01(\x0b\x32\".payloops.merchant.v1.PriorityListH\x00\x12\x39\n\x0cvolume_split\x18\x03 \x01(\x0b\x32!.payloops.merchant.v1.VolumeSplitH\x00\x12@\n\x0csuccess_rate\x18\x04 \x01(\x0b\x32(.payloops.merchant.v1.SuccessRateRoutingH\x00\x42\x06\n\x04kind\"\xd9\x01\n\x0bRoutingRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12;\n\nconditions\x18\x03 \x01(\x0b\x32\'.payloops.merchant.v1.RoutingConditions\x12\x33\n\x06\x61\x63tion\x18\x04 \x01(\x0b\x32#.payloops.merchant.v1.RoutingAction\x12:\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\"\x86\x01\n\x0fWebhookEndpoint\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x0e\n\x06secret\x18\x04 \x01(\t\x12:\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAtb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#payloops/merchant/v1/merchant.proto\x12\x14payloops.merchant.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x01\n\x08Merchant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x13\n\x0bwebhook_url\x18\x04 \x01(\t\x12:\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12:\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\x12;\n\x0eretry_settings\x18\x07 \x01(\x0b\x32#.payloops.merchant.v1.RetrySettings\"\xd7\x01\n\tRetryRule\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12:\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0e\x32(.payloops.merchant.v1.RetryRule.Decision\"e\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x18\n\x14RETRY_NEXT_PROCESSOR\x10\x01\x12\x10\n\x0c\x44O_NOT_RETRY\x10\x02\x12\x13\n\x0fREQUIRES_ACTION\x10\x03\"k\n\rRetrySettings\x12\x19\n\x0cmax_attempts\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12.\n\x05rules\x18\x02 \x03(\x0b\x32\x1f.payloops.merchant.v1.RetryRuleB\x0f\n\r_max_attempts\"\xf7\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06prefix\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12:\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12=\n\rlast_use_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastUsedAt\x12:\n\x0brevoke_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\trevokedAt\"\x85\x02\n\x0fProcessorConfig\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12X\n\x12masked_credentials\x18\x03 \x03(\x0b\x32<.payloops.merchant.v1.ProcessorConfig.MaskedCredentialsEntry\x12:\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\x1a\x38\n\x16MaskedCredentialsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8a\x02\n\x11RoutingConditions\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x17\n\namount_gte\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x16\n\tamount_lt\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x1b\n\x13payment_method_type\x18\x04 \x01(\t\x12G\n\x08metadata\x18\x05 \x03(\x0b\x32\x35.payloops.merchant.v1.RoutingConditions.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\r\n\x0b_amount_gteB\x0c\n\n_amount_lt\"$\n\x0fSingleProcessor\x12\x11\n\tprocessor\x18\x01 \x01(\t\"\"\n\x0cPriorityList\x12\x12\n\nprocessors\x18\x01 \x03(\t\"6\n\x11WeightedProcessor\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x05\"F\n\x0bVolumeSplit\x12\x37\n\x06splits\x18\x01 \x03(\x0b\x32\'.payloops.merchant.v1.WeightedProcessor\"\xb6\x01\n\x12SuccessRateRouting\x12\x12\n\nprocessors\x18\x01 \x03(\t\x12 \n\x13\x65xploration_percent\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x18\n\x0bmin_samples\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x18\n\x0bwindow_size\x18\x04 \x01(\x05H\x02\x88\x01\x01\x42\x16\n\x14_exploration_percentB\x0e\n\x0c_min_samplesB\x0e\n\x0c_window_size\"\x85\x02\n\rRoutingAction\x12\x37\n\x06single\x18\x01 \x01(\x0b\x32%.payloops.merchant.v1.SingleProcessorH\x00\x12\x36\n\x08priority\x18\x02 \x01(\x0b\x32\".payloops.merchant.v1.PriorityListH\x00\x12\x39\n\x0cvolume_split\x18\x03 \x01(\x0b\x32!.payloops.merchant.v1.VolumeSplitH\x00\x12@\n\x0csuccess_rate\x18\x04 \x01(\x0b\x32(.payloops.merchant.v1.SuccessRateRoutingH\x00\x42\x06\n\x04kind\"\xd9\x01\n\x0bRoutingRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12;\n\nconditions\x18\x03 \x01(\x0b\x32\'.payloops.merchant.v1.RoutingConditions\x12\x33\n\x06\x61\x63tion\x18\x04 \x01(\x0b\x32#.payloops.merchant.v1.RoutingAction\x12:\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\"\x86\x01\n\x0fWebhookEndpoint\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x0e\n\x06secret\x18\x04 \x01(\t\x12:\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAtb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,35 +39,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MERCHANT']._serialized_start=95
   _globals['_MERCHANT']._serialized_end=348
   _globals['_RETRYRULE']._serialized_start=351
-  _globals['_RETRYRULE']._serialized_end=545
+  _globals['_RETRYRULE']._serialized_end=566
   _globals['_RETRYRULE_DECISION']._serialized_start=465
-  _globals['_RETRYRULE_DECISION']._serialized_end=545
-  _globals['_RETRYSETTINGS']._serialized_start=547
-  _globals['_RETRYSETTINGS']._serialized_end=654
-  _globals['_APIKEY']._serialized_start=657
-  _globals['_APIKEY']._serialized_end=904
-  _globals['_PROCESSORCONFIG']._serialized_start=907
-  _globals['_PROCESSORCONFIG']._serialized_end=1168
-  _globals['_PROCESSORCONFIG_MASKEDCREDENTIALSENTRY']._serialized_start=1112
-  _globals['_PROCESSORCONFIG_MASKEDCREDENTIALSENTRY']._serialized_end=1168
-  _globals['_ROUTINGCONDITIONS']._serialized_start=1171
-  _globals['_ROUTINGCONDITIONS']._serialized_end=1437
-  _globals['_ROUTINGCONDITIONS_METADATAENTRY']._serialized_start=1361
-  _globals['_ROUTINGCONDITIONS_METADATAENTRY']._serialized_end=1408
-  _globals['_SINGLEPROCESSOR']._serialized_start=1439
-  _globals['_SINGLEPROCESSOR']._serialized_end=1475
-  _globals['_PRIORITYLIST']._serialized_start=1477
-  _globals['_PRIORITYLIST']._serialized_end=1511
-  _globals['_WEIGHTEDPROCESSOR']._serialized_start=1513
-  _globals['_WEIGHTEDPROCESSOR']._serialized_end=1567
-  _globals['_VOLUMESPLIT']._serialized_start=1569
-  _globals['_VOLUMESPLIT']._serialized_end=1639
-  _globals['_SUCCESSRATEROUTING']._serialized_start=1642
-  _globals['_SUCCESSRATEROUTING']._serialized_end=1824
-  _globals['_ROUTINGACTION']._serialized_start=1827
-  _globals['_ROUTINGACTION']._serialized_end=2088
-  _globals['_ROUTINGRULE']._serialized_start=2091
-  _globals['_ROUTINGRULE']._serialized_end=2308
-  _globals['_WEBHOOKENDPOINT']._serialized_start=2311
-  _globals['_WEBHOOKENDPOINT']._serialized_end=2445
+  _globals['_RETRYRULE_DECISION']._serialized_end=566
+  _globals['_RETRYSETTINGS']._serialized_start=568
+  _globals['_RETRYSETTINGS']._serialized_end=675
+  _globals['_APIKEY']._serialized_start=678
+  _globals['_APIKEY']._serialized_end=925
+  _globals['_PROCESSORCONFIG']._serialized_start=928
+  _globals['_PROCESSORCONFIG']._serialized_end=1189
+  _globals['_PROCESSORCONFIG_MASKEDCREDENTIALSENTRY']._serialized_start=1133
+  _globals['_PROCESSORCONFIG_MASKEDCREDENTIALSENTRY']._serialized_end=1189
+  _globals['_ROUTINGCONDITIONS']._serialized_start=1192
+  _globals['_ROUTINGCONDITIONS']._serialized_end=1458
+  _globals['_ROUTINGCONDITIONS_METADATAENTRY']._serialized_start=1382
+  _globals['_ROUTINGCONDITIONS_METADATAENTRY']._serialized_end=1429
+  _globals['_SINGLEPROCESSOR']._serialized_start=1460
+  _globals['_SINGLEPROCESSOR']._serialized_end=1496
+  _globals['_PRIORITYLIST']._serialized_start=1498
+  _globals['_PRIORITYLIST']._serialized_end=1532
+  _globals['_WEIGHTEDPROCESSOR']._serialized_start=1534
+  _globals['_WEIGHTEDPROCESSOR']._serialized_end=1588
+  _globals['_VOLUMESPLIT']._serialized_start=1590
+  _globals['_VOLUMESPLIT']._serialized_end=1660
+  _globals['_SUCCESSRATEROUTING']._serialized_start=1663
+  _globals['_SUCCESSRATEROUTING']._serialized_end=1845
+  _globals['_ROUTINGACTION']._serialized_start=1848
+  _globals['_ROUTINGACTION']._serialized_end=2109
+  _globals['_ROUTINGRULE']._serialized_start=2112
+  _globals['_ROUTINGRULE']._serialized_end=2329
+  _globals['_WEBHOOKENDPOINT']._serialized_start=2332
+  _globals['_WEBHOOKENDPOINT']._serialized_end=2466
 # @@protoc_insertion_point(module_scope)

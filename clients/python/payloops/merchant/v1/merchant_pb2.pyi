@@ -90,6 +90,11 @@ class RetryRule(_message.Message):
         """Try the payment's next candidate processor (the failure charged nothing)."""
         DO_NOT_RETRY: RetryRule._Decision.ValueType  # 2
         """The failure is final."""
+        REQUIRES_ACTION: RetryRule._Decision.ValueType  # 3
+        """The failure asks for the customer's authentication: the payment is tried once
+        more at the same processor with 3-D Secure requested (a step-up), and waits in
+        REQUIRES_ACTION for the customer.
+        """
 
     class Decision(_Decision, metaclass=_DecisionEnumTypeWrapper):
         """The decision."""
@@ -100,6 +105,11 @@ class RetryRule(_message.Message):
     """Try the payment's next candidate processor (the failure charged nothing)."""
     DO_NOT_RETRY: RetryRule.Decision.ValueType  # 2
     """The failure is final."""
+    REQUIRES_ACTION: RetryRule.Decision.ValueType  # 3
+    """The failure asks for the customer's authentication: the payment is tried once
+    more at the same processor with 3-D Secure requested (a step-up), and waits in
+    REQUIRES_ACTION for the customer.
+    """
 
     PROCESSOR_FIELD_NUMBER: _builtins.int
     FAILURE_CODE_FIELD_NUMBER: _builtins.int
@@ -128,7 +138,8 @@ Global___RetryRule: _TypeAlias = RetryRule  # noqa: Y015
 @_typing.final
 class RetrySettings(_message.Message):
     """A merchant's retry settings. Without a rule for a failure code the shipped table
-    applies: processor-side errors retry at the next processor, declines are final.
+    applies: processor-side errors retry at the next processor, "authentication_required"
+    steps up to 3-D Secure, other declines are final.
     """
 
     DESCRIPTOR: _descriptor.Descriptor

@@ -62,6 +62,7 @@ class AuthorizeRequest(_message.Message):
     CUSTOMER_EMAIL_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     EXISTING_REFERENCE_FIELD_NUMBER: _builtins.int
+    AUTHENTICATE_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     """The PayLoops order."""
     amount: _builtins.int
@@ -84,6 +85,8 @@ class AuthorizeRequest(_message.Message):
     """A processor reference recorded by an earlier try of this same attempt; the
     processor resumes it instead of creating a second payment.
     """
+    authenticate: _builtins.bool
+    """Ask for 3-D Secure: a step-up after a decline that asked for authentication."""
     @_builtins.property
     def context(self) -> Global___CallContext:
         """Merchant and idempotency key."""
@@ -102,10 +105,11 @@ class AuthorizeRequest(_message.Message):
         customer_email: _builtins.str = ...,
         description: _builtins.str = ...,
         existing_reference: _builtins.str = ...,
+        authenticate: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "capture", b"capture", "context", b"context", "currency", b"currency", "customer_email", b"customer_email", "description", b"description", "existing_reference", b"existing_reference", "order_id", b"order_id", "payment_method_token", b"payment_method_token", "payment_method_type", b"payment_method_type", "return_url", b"return_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "authenticate", b"authenticate", "capture", b"capture", "context", b"context", "currency", b"currency", "customer_email", b"customer_email", "description", b"description", "existing_reference", b"existing_reference", "order_id", b"order_id", "payment_method_token", b"payment_method_token", "payment_method_type", b"payment_method_type", "return_url", b"return_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -150,6 +154,7 @@ class PreparePaymentRequest(_message.Message):
     CAPTURE_FIELD_NUMBER: _builtins.int
     CUSTOMER_EMAIL_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
+    AUTHENTICATE_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     """The PayLoops order."""
     amount: _builtins.int
@@ -166,6 +171,8 @@ class PreparePaymentRequest(_message.Message):
     """The customer's email address."""
     description: _builtins.str
     """Free text."""
+    authenticate: _builtins.bool
+    """Ask for 3-D Secure: a step-up after a decline that asked for authentication."""
     @_builtins.property
     def context(self) -> Global___CallContext:
         """Merchant and idempotency key."""
@@ -182,10 +189,11 @@ class PreparePaymentRequest(_message.Message):
         capture: _builtins.bool = ...,
         customer_email: _builtins.str = ...,
         description: _builtins.str = ...,
+        authenticate: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "capture", b"capture", "context", b"context", "currency", b"currency", "customer_email", b"customer_email", "description", b"description", "order_id", b"order_id", "payment_method_token", b"payment_method_token", "payment_method_type", b"payment_method_type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "authenticate", b"authenticate", "capture", b"capture", "context", b"context", "currency", b"currency", "customer_email", b"customer_email", "description", b"description", "order_id", b"order_id", "payment_method_token", b"payment_method_token", "payment_method_type", b"payment_method_type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

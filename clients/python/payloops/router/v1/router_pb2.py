@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpayloops/router/v1/router.proto\x12\x12payloops.router.v1\"\x92\x01\n\tCandidate\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07rule_id\x18\x03 \x01(\t\x12\x10\n\x08\x61pproach\x18\x04 \x01(\t\x12\x12\n\x05score\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x07samples\x18\x06 \x01(\x05\x12\x10\n\x08retry_on\x18\x07 \x03(\tB\x08\n\x06_scoreb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpayloops/router/v1/router.proto\x12\x12payloops.router.v1\"\xa6\x01\n\tCandidate\x12\x11\n\tprocessor\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07rule_id\x18\x03 \x01(\t\x12\x10\n\x08\x61pproach\x18\x04 \x01(\t\x12\x12\n\x05score\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x07samples\x18\x06 \x01(\x05\x12\x10\n\x08retry_on\x18\x07 \x03(\t\x12\x12\n\nstep_up_on\x18\x08 \x03(\tB\x08\n\x06_scoreb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,5 +32,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'payloops.router.v1.router_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CANDIDATE']._serialized_start=56
-  _globals['_CANDIDATE']._serialized_end=202
+  _globals['_CANDIDATE']._serialized_end=222
 # @@protoc_insertion_point(module_scope)

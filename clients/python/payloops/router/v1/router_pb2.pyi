@@ -31,6 +31,7 @@ class Candidate(_message.Message):
     SCORE_FIELD_NUMBER: _builtins.int
     SAMPLES_FIELD_NUMBER: _builtins.int
     RETRY_ON_FIELD_NUMBER: _builtins.int
+    STEP_UP_ON_FIELD_NUMBER: _builtins.int
     processor: _builtins.str
     """The processor ("stripe", "razorpay")."""
     reason: _builtins.str
@@ -49,6 +50,12 @@ class Candidate(_message.Message):
         its being unavailable): the merchant's retry settings over the shipped table.
         """
 
+    @_builtins.property
+    def step_up_on(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """This processor's failure codes after which the payment is tried again there with
+        3-D Secure requested (a step-up, once).
+        """
+
     def __init__(
         self,
         *,
@@ -59,10 +66,11 @@ class Candidate(_message.Message):
         score: _builtins.float | None = ...,
         samples: _builtins.int = ...,
         retry_on: _abc.Iterable[_builtins.str] | None = ...,
+        step_up_on: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "score", b"score"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "approach", b"approach", "processor", b"processor", "reason", b"reason", "retry_on", b"retry_on", "rule_id", b"rule_id", "samples", b"samples", "score", b"score"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "approach", b"approach", "processor", b"processor", "reason", b"reason", "retry_on", b"retry_on", "rule_id", b"rule_id", "samples", b"samples", "score", b"score", "step_up_on", b"step_up_on"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__score: _TypeAlias = _typing.Literal["score"]  # noqa: Y015
     _WhichOneofArgType__score: _TypeAlias = _typing.Literal["_score", b"_score"]  # noqa: Y015
