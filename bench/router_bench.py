@@ -11,7 +11,8 @@ service that answers GetRoutingConfig (a merchant with four static rules and a
 success-rate rule over both processors); its windows are filled with outcomes first.
 Requests are sent open-loop (each at its scheduled time, whatever the answers before it)
 so a slow answer is not hidden by the requests it holds up; latency counts from the
-scheduled time. Loopback only; every loop stops after --seconds (or --decisions)."""
+scheduled time. The kinds of call take turns in five rounds of --seconds / 5 each.
+Loopback only; every loop stops after --seconds (or --decisions)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ from services.router.scores import Dimension, ScoreStore
 ROOT = Path(__file__).resolve().parent.parent
 MERCHANT = "mer_bench"
 PROCESSORS = ["razorpay", "stripe"]
+ROUNDS = 5
 
 
 def rule(
@@ -226,11 +228,17 @@ async def service(redis_url: str, rate: float, seconds: float) -> dict[str, dict
             assert answer.candidates[0].approach in ("SUCCESS_RATE", "EXPLORATION"), answer
             for call in calls.values():  # warm-up: connections, caches, code paths
                 await at_rate(rate, 1, call)
-            figures = {}
-            for name, call in calls.items():
-                latencies, errors = await at_rate(rate, seconds, call)
-                figures[name] = {**cuts(latencies), "errors": errors, "calls": len(latencies)}
-            return figures
+            # Interleaved rounds, so a noisy second of the machine falls on every kind alike.
+            latencies: dict[str, list[float]] = {name: [] for name in calls}
+            errors = dict.fromkeys(calls, 0)
+            for _ in range(ROUNDS):
+                for name, call in calls.items():
+                    some, failed = await at_rate(rate, seconds / ROUNDS, call)
+                    latencies[name] += some
+                    errors[name] += failed
+            return {
+                name: {**cuts(latencies[name]), "errors": errors[name], "calls": len(latencies[name])} for name in calls
+            }
     finally:
         redis = Redis.from_url(redis_url)
         async for key in redis.scan_iter(match=prefix + "*"):

@@ -32,7 +32,7 @@ from services.router.domain import (
 )
 from services.router.merchant_config import MerchantRoutingSource
 from services.router.scores import ANY, Dimension, ScoreStore, ScoresUnavailable, Stat
-from services.router.ttl_cache import TtlCache
+from services.router.ttl_cache import RefreshingCache
 
 log = logging.getLogger("payloops.router")
 MODES = ("test", "live")
@@ -72,9 +72,12 @@ class RouterServicer(router_service_pb2_grpc.RouterServiceServicer):
         self.routing = routing
         self.scores = scores
         self.health = health or Health()
-        # Scores are statistics: a decision may use a read this much older, so a busy
-        # merchant's payments share one Redis round trip.
-        self.recent_scores: TtlCache[tuple[Dimension, tuple[str, ...], int], Scores] = TtlCache(score_cache_seconds)
+        # Scores are statistics: a decision may use a read up to SCORE_CACHE_SECONDS old, so
+        # a busy merchant's payments share one Redis round trip (read again in the
+        # background before it expires, so none of them waits for it).
+        self.recent_scores: RefreshingCache[tuple[Dimension, tuple[str, ...], int], Scores] = RefreshingCache(
+            score_cache_seconds
+        )
         self.splitter = splitter
         self.rng = rng or random.Random()
 
@@ -107,16 +110,15 @@ class RouterServicer(router_service_pb2_grpc.RouterServiceServicer):
         if self.scores is None:
             return None
         dimension = Dimension(mode, merchant_id, payment.payment_method_type, payment.currency)
+        store = self.scores
         key = (dimension, action.processors, action.window_size)
-        if (scores := self.recent_scores.get(key)) is not None:
-            return scores
         try:
-            scores = await self.scores.read(dimension, action.processors, action.window_size)
+            return await self.recent_scores.get(
+                key, lambda: store.read(dimension, action.processors, action.window_size)
+            )
         except ScoresUnavailable as error:
             log.warning("success rates unavailable, routing statically", extra={"error": str(error)})
             return None
-        self.recent_scores.put(key, scores)
-        return scores
 
     async def RecordOutcome(
         self, request: router_service_pb2.RecordOutcomeRequest, context: Context
