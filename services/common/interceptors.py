@@ -1,5 +1,6 @@
 """The one server interceptor: trace ids into the log context, domain errors into
-AIP-193 statuses, unexpected errors into a bare INTERNAL (logged, never shown)."""
+AIP-193 statuses, a request that is not the method's message into INVALID_ARGUMENT,
+unexpected errors into a bare INTERNAL (logged, never shown)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_status import rpc_status
 
-from services.common.errors import PayLoopsError, internal_status, unimplemented_status
+from services.common.errors import InvalidArgument, PayLoopsError, internal_status, unimplemented_status
 from services.common.identity import TRACE_HEADER, Context
 from services.common.logging import trace_id_var
 from services.common.text_guard import refuse_nul_characters
@@ -20,6 +22,28 @@ from services.common.text_guard import refuse_nul_characters
 log = logging.getLogger("payloops.rpc")
 
 Handler = Callable[[Any, Context], Awaitable[Any]]
+
+
+class Undecodable:
+    """A request whose bytes are not the method's message (e.g. JSON the gateway
+    transcoded into a map of strings from nested objects). grpc would answer UNKNOWN, a
+    500 at the edge; the handler answers INVALID_ARGUMENT instead."""
+
+
+UNDECODABLE = Undecodable()
+
+
+def decoding(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except DecodeError:
+            return UNDECODABLE
+
+    return decode
 
 
 def _trace_id(details: grpc.HandlerCallDetails) -> str:
@@ -47,6 +71,11 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             code = "OK"
             try:
+                if request is UNDECODABLE:
+                    raise InvalidArgument(
+                        message="the request body does not match the method's message (check the field types)",
+                        reason="REQUEST_MALFORMED",
+                    )
                 refuse_nul_characters(request)
                 return await inner(request, context)
             except PayLoopsError as error:
@@ -69,6 +98,6 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
         return grpc.unary_unary_rpc_method_handler(
             guarded,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=decoding(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )

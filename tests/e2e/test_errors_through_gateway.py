@@ -11,6 +11,7 @@ from payloops.order.v1 import order_service_pb2, order_service_pb2_grpc
 from payloops.router.v1 import router_service_pb2, router_service_pb2_grpc
 
 from launcher.platform import Platform
+from tests.merchant.helpers import client, set_up_merchant
 
 
 def error(answer: httpx.Response, status: int, code: int) -> dict[str, Any]:
@@ -74,6 +75,21 @@ def test_invalid_orders_are_refused_and_nothing_is_written(
 def test_undecodable_bodies_get_a_json_400(rest: httpx.Client, raw: bytes) -> None:
     answer = rest.post("/v1/orders", content=raw, headers={"content-type": "application/json"})
     error(answer, 400, 3)
+
+
+def test_a_body_the_gateway_cannot_make_a_message_of_is_a_400_everywhere(
+    platform: Platform, rest: httpx.Client
+) -> None:
+    """Nested objects where the proto has a map of strings: Envoy transcodes them into bytes
+    the service cannot decode, which grpc answers UNKNOWN (a 500) unless told otherwise."""
+    before = count_orders(rest)
+    answer = rest.post("/v1/orders", json={"amount": 100, "currency": "USD", "metadata": {"a": {"b": {}}}})
+    assert error(answer, 400, 3)["reason"] == "REQUEST_MALFORMED"
+    assert count_orders(rest) == before
+    merchant = set_up_merchant(platform)
+    with client(platform, **merchant.account.bearer) as dashboard:
+        nested = dashboard.post("/api/processors", json={"processor": "stripe", "credentials": {"a": {"b": {}}}})
+        assert error(nested, 400, 3)["reason"] == "REQUEST_MALFORMED"
 
 
 @pytest.mark.parametrize("path", ["/v1/orders/ord_%00", "/v1/orders/ord_%00/transactions", "/v1/refunds/ref_%00"])
