@@ -23,6 +23,7 @@ PLACEHOLDERS: frozenset[str] = frozenset(
         "LISTEN_PORT",
         "ADMIN_PORT",
         "DESCRIPTOR_SET",
+        "OPENAPI_DOCUMENT",
         "MERCHANT_PORT",
         "ORDER_PORT",
         "WEBHOOK_PORT",
@@ -36,6 +37,7 @@ PLACEHOLDERS: frozenset[str] = frozenset(
 DEFAULT_CORS_ORIGINS_REGEX = r"https?://(localhost|127\.0\.0\.1)(:[0-9]+)?"
 
 _TEMPLATE_NAME = "envoy.yaml"
+OPENAPI_DOCUMENT = "openapi.json"  # beside the descriptor set
 _MAX_UINT32 = 2**32 - 1
 
 
@@ -74,7 +76,8 @@ def render_envoy_config(
     """Render the gateway's Envoy configuration as YAML text.
 
     ``descriptor_set`` is the absolute path of the protobuf descriptor set built with
-    imports (``buf build -o …binpb``); the upstream services listen on 127.0.0.1 at the
+    imports (``buf build -o …binpb``), with the OpenAPI document (``openapi.json``, served
+    at ``/openapi.json``) beside it; the upstream services listen on 127.0.0.1 at the
     given ports over h2c. ``max_request_bytes`` caps every request body (413 above it).
     ``cors_origins_regex`` is an RE2 pattern matched against the whole ``Origin`` header
     of dashboard (``/api/*``) requests.
@@ -94,6 +97,7 @@ def render_envoy_config(
         "LISTEN_PORT": _port("listen_port", listen_port),
         "ADMIN_PORT": _port("admin_port", admin_port),
         "DESCRIPTOR_SET": _quoted("descriptor_set", descriptor_set),
+        "OPENAPI_DOCUMENT": _quoted("descriptor_set", str(PurePath(descriptor_set).parent / OPENAPI_DOCUMENT)),
         "MERCHANT_PORT": _port("merchant_port", merchant_port),
         "ORDER_PORT": _port("order_port", order_port),
         "WEBHOOK_PORT": _port("webhook_port", webhook_port),

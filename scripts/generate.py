@@ -1,5 +1,7 @@
 """Regenerate everything derived from proto/: the Python stubs (with type stubs) in
-clients/python and the Envoy descriptor set gateway/payloops.binpb.
+clients/python (beside the hand-written SDK, which this leaves alone), the Envoy
+descriptor set gateway/payloops.binpb, and from it the OpenAPI document
+gateway/openapi.json and its rendering docs/api-reference.md.
 
 usage: python scripts/generate.py [--check]
 
@@ -11,13 +13,15 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import pathlib
-import shutil
 import subprocess
 import sys
 import tempfile
 
 import grpc_tools
+
+from gateway.openapi import openapi_document, reference_markdown
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROTO_ROOTS = [ROOT / "proto", ROOT / "gateway" / "proto"]
@@ -28,6 +32,9 @@ INCLUDES = [
 ]
 STUBS = pathlib.PurePath("clients/python")
 DESCRIPTOR_SET = pathlib.PurePath("gateway/payloops.binpb")
+OPENAPI = pathlib.PurePath("gateway/openapi.json")
+REFERENCE = pathlib.PurePath("docs/api-reference.md")
+GENERATED_STUBS = ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*_pb2_grpc.pyi")
 BIN = pathlib.Path(sys.executable).parent
 
 
@@ -66,20 +73,38 @@ def build_descriptor_set(out: pathlib.Path) -> None:
     subprocess.run([str(BIN / "buf"), "build", "-o", str(out)], check=True, cwd=ROOT)
 
 
+def write_openapi(into: pathlib.Path) -> None:
+    document = openapi_document((into / DESCRIPTOR_SET).read_bytes())
+    (into / OPENAPI).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    (into / REFERENCE).parent.mkdir(parents=True, exist_ok=True)
+    (into / REFERENCE).write_text(reference_markdown(document))
+
+
 def generate(into: pathlib.Path) -> None:
     generate_stubs(into / STUBS)
     build_descriptor_set(into / DESCRIPTOR_SET)
+    write_openapi(into)
 
 
-def differences(left: pathlib.Path, right: pathlib.Path) -> list[str]:
-    def walk(cmp: filecmp.dircmp[str], prefix: str) -> list[str]:
-        found = [f"{prefix}{n}" for n in cmp.left_only + cmp.right_only + cmp.diff_files + cmp.funny_files]
-        for name, sub in cmp.subdirs.items():
-            found += walk(sub, f"{prefix}{name}/")
-        return found
+def stub_files(root: pathlib.Path) -> set[pathlib.PurePath]:
+    return {p.relative_to(root) for pattern in GENERATED_STUBS for p in root.rglob(pattern)}
 
-    ignore = ["__pycache__", "*.egg-info"]
-    return walk(filecmp.dircmp(left, right, ignore=ignore), "")
+
+def remove_stubs(root: pathlib.Path) -> None:
+    for name in stub_files(root):
+        (root / name).unlink()
+
+
+def differences(committed: pathlib.Path, fresh: pathlib.Path) -> list[str]:
+    """The generated files that differ, are missing, or should not be there."""
+    names = stub_files(committed) | stub_files(fresh)
+    return sorted(
+        str(STUBS / name)
+        for name in names
+        if not (committed / name).exists()
+        or not (fresh / name).exists()
+        or not filecmp.cmp(committed / name, fresh / name, shallow=False)
+    )
 
 
 def main() -> int:
@@ -87,15 +112,16 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="fail if the committed output is stale")
     check = ap.parse_args().check
     if not check:
-        shutil.rmtree(ROOT / STUBS, ignore_errors=True)
+        remove_stubs(ROOT / STUBS)
         generate(ROOT)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         fresh = pathlib.Path(tmp)
         generate(fresh)
         stale = differences(ROOT / STUBS, fresh / STUBS)
-        if not filecmp.cmp(ROOT / DESCRIPTOR_SET, fresh / DESCRIPTOR_SET, shallow=False):
-            stale.append(str(DESCRIPTOR_SET))
+        for output in (DESCRIPTOR_SET, OPENAPI, REFERENCE):
+            if not (ROOT / output).exists() or not filecmp.cmp(ROOT / output, fresh / output, shallow=False):
+                stale.append(str(output))
     for name in stale:
         print(f"stale generated file: {name}")
     if stale:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import grpc
@@ -10,7 +11,7 @@ import pytest
 from payloops.order.v1 import order_service_pb2, order_service_pb2_grpc
 from payloops.router.v1 import router_service_pb2, router_service_pb2_grpc
 
-from launcher.platform import Platform
+from launcher.platform import REPO_ROOT, Platform
 from tests.merchant.helpers import client, set_up_merchant
 
 
@@ -114,6 +115,26 @@ def test_oversized_bodies_are_refused(rest: httpx.Client) -> None:
     answer = rest.post("/v1/orders", json=huge)
     assert answer.status_code == 413
     assert answer.json()["details"][0]["reason"] == "REQUEST_TOO_LARGE"
+
+
+@pytest.mark.parametrize("name", ["+j", "8~rysqffb", "a*b", "a#b|c", "x!"])
+def test_a_header_name_grpc_cannot_carry_is_dropped_not_a_500(rest: httpx.Client, name: str) -> None:
+    """HTTP allows these header names; gRPC metadata does not, and would fail the call."""
+    http = rest.build_request("GET", "/v1/orders")
+    http.headers[name] = "value"
+    answer = rest.send(http)
+    assert answer.status_code == 200, answer.text
+
+
+def test_the_openapi_document_is_served_without_auth(anonymous: httpx.Client) -> None:
+    answer = anonymous.get("/openapi.json")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    document = answer.json()
+    assert document == json.loads((REPO_ROOT / "gateway" / "openapi.json").read_text())
+    assert document["openapi"] == "3.1.0"
+    assert {"post", "get"} <= set(document["paths"]["/v1/orders"])
+    assert document["paths"]["/v1/orders/{id}/pay"]["post"]["security"] == [{"apiKey": []}]
+    assert document["paths"]["/api/auth/login"]["post"]["security"] == []
 
 
 def test_gateway_health(anonymous: httpx.Client) -> None:
