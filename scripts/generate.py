@@ -65,7 +65,7 @@ def generate_stubs(out: pathlib.Path) -> None:
         while directory != out:
             (directory / "__init__.py").touch()
             directory = directory.parent
-    (out / "py.typed").touch()
+    (out / "payloops" / "py.typed").touch()
 
 
 def build_descriptor_set(out: pathlib.Path) -> None:

@@ -1,0 +1,1 @@
+"""The HTTP machinery shared by the sync and async clients."""
