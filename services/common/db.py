@@ -23,6 +23,9 @@ def sqlalchemy_url(url: str) -> str:
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
     return create_async_engine(
         sqlalchemy_url(settings.database_url),
+        # A database error's text would carry its bind parameters (payment tokens, emails,
+        # password hashes) into the logs.
+        hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=settings.db_pre_ping,

@@ -16,7 +16,7 @@ from services.common.errors import reason_of
 from services.common.identity import Caller
 from services.order import repository, settlement
 from services.order.authorizations import AuthorizationStep
-from services.order.domain import OrderStatus
+from services.order.domain import TRANSITIONS, OrderStatus
 from services.order.feedback import RoutingFeedback
 from services.order.models import OrderRow, TransactionRow
 from services.order.outcomes import PaymentOutcomes
@@ -309,7 +309,7 @@ class PaymentActivities(ProcessorCalls):
             )
             txn.processor_reference = result.processor_reference or txn.processor_reference
             target = ORDER_STATUS_FOR.get(result.status)
-            if target is not None and self.current(order, step.payment) and order.status != target.value:
+            if target is not None and self.moves(order, step.payment, target):
                 repository.record_payment(
                     order,
                     target,
@@ -339,6 +339,17 @@ class PaymentActivities(ProcessorCalls):
                 order.failure_code, order.failure_message = code, message[:1000]
         self.outcomes.committed(payment.workflow_id, repository.committed_order(order))
         return order.status
+
+    @staticmethod
+    def moves(order: OrderRow, payment: PaymentInput, target: OrderStatus) -> bool:
+        """Whether the latest attempt's result moves the order: by the state machine, so a
+        capture also completes an order a processor event marked AUTHORIZED first (the
+        authorization announced before the capturing call answered)."""
+        return (
+            order.attempt == payment.attempt
+            and order.status != target.value
+            and target in TRANSITIONS[OrderStatus(order.status)]
+        )
 
     @staticmethod
     def current(order: OrderRow, payment: PaymentInput) -> bool:

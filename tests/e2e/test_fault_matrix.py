@@ -271,6 +271,24 @@ def test_a_webhook_arriving_before_the_api_answer(
     check_books(cell, order_id)
 
 
+def test_an_authorization_announced_first_does_not_hold_back_an_automatic_capture(
+    platform: Platform, merchant: Merchant
+) -> None:
+    """Razorpay announces payment.authorized while its answer to the capturing payment is
+    held: the order is AUTHORIZED by the event first, then the payment's own captured
+    result must complete it. (It stayed AUTHORIZED, captured money and all, when only an
+    order still PROCESSING could be moved by the payment; a CI run caught it.)"""
+    cell = Cell(platform, merchant, "razorpay", "pay")
+    with razorpay_webhooks(platform, merchant.id, "payment.authorized"):
+        order_id = cell.prepare()
+        cell.inject(Fault("timeout_after", HOLD_MS))
+        assert cell.call(order_id, f"pay-{order_id}").status_code == 200
+        eventually(lambda: ("payment.authorized", "applied") in processor_events(platform, order_id))
+    order = cell.settled(order_id)
+    assert (order["status"], order["amountCaptured"]) == ("SUCCEEDED", AMOUNT)
+    check_books(cell, order_id)
+
+
 def payment_of(event: dict[str, Any]) -> dict[str, Any]:
     entity: dict[str, Any] = event["body"]["payload"].get("payment", {}).get("entity", {})
     return entity
