@@ -27,6 +27,7 @@ PLACEHOLDERS: frozenset[str] = frozenset(
         "MERCHANT_PORT",
         "ORDER_PORT",
         "WEBHOOK_PORT",
+        "WEB_PORT",
         "MAX_REQUEST_BYTES",
         "CORS_ORIGINS_REGEX",
     }
@@ -70,6 +71,7 @@ def render_envoy_config(
     merchant_port: int,
     order_port: int,
     webhook_port: int,
+    web_port: int,
     max_request_bytes: int = 1_048_576,
     cors_origins_regex: str = DEFAULT_CORS_ORIGINS_REGEX,
 ) -> str:
@@ -78,7 +80,8 @@ def render_envoy_config(
     ``descriptor_set`` is the absolute path of the protobuf descriptor set built with
     imports (``buf build -o …binpb``), with the OpenAPI document (``openapi.json``, served
     at ``/openapi.json``) beside it; the upstream services listen on 127.0.0.1 at the
-    given ports over h2c. ``max_request_bytes`` caps every request body (413 above it).
+    given ports over h2c (the web service, ``web_port``, over HTTP/1.1).
+    ``max_request_bytes`` caps every request body (413 above it).
     ``cors_origins_regex`` is an RE2 pattern matched against the whole ``Origin`` header
     of dashboard (``/api/*``) requests.
     """
@@ -101,6 +104,7 @@ def render_envoy_config(
         "MERCHANT_PORT": _port("merchant_port", merchant_port),
         "ORDER_PORT": _port("order_port", order_port),
         "WEBHOOK_PORT": _port("webhook_port", webhook_port),
+        "WEB_PORT": _port("web_port", web_port),
         "MAX_REQUEST_BYTES": str(max_request_bytes),
         "CORS_ORIGINS_REGEX": _quoted("cors_origins_regex", cors_origins_regex),
     }

@@ -155,6 +155,8 @@ def banner(platform: Platform) -> str:
     if platform.config.with_envoy:
         rows.append(("Gateway REST", platform.gateway_url))
         rows.append(("Gateway gRPC", platform.gateway_grpc_target))
+        if platform.config.with_web:
+            rows.append(("Dashboard", f"{platform.gateway_url}/dashboard/"))
     if platform.temporal_ui_url is not None:
         rows.append(("Temporal UI", platform.temporal_ui_url))
     rows.append(("Temporal gRPC", platform.temporal_address))

@@ -614,6 +614,12 @@ class HttpProcess(ProcessComponent):
         return self._probe_with(get)
 
 
+class WebService(HttpProcess):
+    """The web service (hosted checkout, dashboard): stateless, so restarted like a service."""
+
+    restartable = True
+
+
 class LocalStripe(HttpProcess):
     """localstripe through launcher.localstripe_server: bound to 127.0.0.1 only, state in
     the data dir. Has no health endpoint; any HTTP answer means it is up."""

@@ -46,6 +46,7 @@ from launcher.components import (
     OneShot,
     ProcessComponent,
     TemporalDevServer,
+    WebService,
     libpq_url,
     sqlalchemy_url,
 )
@@ -144,6 +145,8 @@ class PlatformConfig:
     with_envoy: bool = True
     envoy_renderer: EnvoyRenderer | None = None
     """Default gateway.render.render_envoy_config (imported only when needed)."""
+    with_web: bool = True
+    """The web service: hosted checkout pages and the dashboard, behind the gateway."""
     with_razorpay_sandbox: bool = True
     razorpay_sandbox_command: Sequence[str] | None = None
     """argv prefix, `--host H --port P` is appended; default `python -m sandboxes.razorpay`."""
@@ -500,6 +503,7 @@ class Platform:
         proxy_port = free_port() if config.stripe_fault_proxy else None
         sandbox_port = free_port() if config.with_razorpay_sandbox else None
         service_ports = {name: free_port() for name in config.service_names}
+        web_port = free_port()
         gateway_port = (config.gateway_port or free_port(host)) if config.with_envoy else None
         self._endpoints = Endpoints(
             gateway_url=None if gateway_port is None else f"http://{hostport(public, gateway_port)}",
@@ -539,10 +543,13 @@ class Platform:
             GrpcService(name, argv=service_command(name), port=port, env=self._child_env(port), **python)
             for name, port in service_ports.items()
         ]
+        if config.with_web:
+            argv = [sys.executable, "-m", "services.web"]
+            services.append(WebService("web", argv=argv, port=web_port, env=self._child_env(web_port), **python))
         if services:
             self._plan.append(services)
         if gateway_port is not None:
-            self._plan.append([self._envoy(host, gateway_port, service_ports, common)])
+            self._plan.append([self._envoy(host, gateway_port, service_ports, web_port, common)])
         if config.seed:
             argv = list(
                 config.seed_command
@@ -551,7 +558,9 @@ class Platform:
             self._plan.append([OneShot("seed", argv, capture_stdout=True, env=self._child_env(), **python)])
         self._components = {component.name: component for stage in self._plan for component in stage}
 
-    def _envoy(self, host: str, port: int, service_ports: dict[str, int], common: dict[str, Any]) -> Envoy:
+    def _envoy(
+        self, host: str, port: int, service_ports: dict[str, int], web_port: int, common: dict[str, Any]
+    ) -> Envoy:
         renderer = self.config.envoy_renderer
         descriptor_set = REPO_ROOT / "gateway" / "payloops.binpb"
         if renderer is None:
@@ -569,6 +578,7 @@ class Platform:
             "merchant_port": service_ports["merchant"],
             "order_port": service_ports["order"],
             "webhook_port": service_ports["webhook"],
+            "web_port": web_port,
         }
         return Envoy(
             renderer=renderer,
@@ -598,6 +608,8 @@ class Platform:
             # Local merchant endpoints (a developer's or a test's server) are on loopback.
             "WEBHOOK_ALLOW_LOOPBACK": "true",
         }
+        if endpoints.gateway_url is not None:
+            env["CHECKOUT_BASE_URL"] = endpoints.gateway_url  # hosted checkout pages are the gateway's
         if endpoints.razorpay_sandbox_url is not None:
             # razorpay 2.0.1: Client(base_url=...) is the host root; resources add /v1/...
             env["RAZORPAY_BASE_URL"] = endpoints.razorpay_sandbox_url

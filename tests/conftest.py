@@ -88,6 +88,9 @@ def platform(
             "STUCK_AFTER_SECONDS": "3",
             "REQUIRES_ACTION_CHECK_SECONDS": "2",
             "REQUIRES_ACTION_EXPIRY_SECONDS": "30",
+            # Checkout sessions may last 2 s (the contract's least is 1800 s), to see the
+            # expiry timer fire.
+            "CHECKOUT_MIN_EXPIRES_SECONDS": "2",
             # An eliminated processor is probed again within seconds.
             "ELIMINATION_COOLDOWN_SECONDS": "3",
         },

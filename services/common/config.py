@@ -11,9 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Environment = Literal["dev", "test", "prod"]
 
 
-class ServiceSettings(BaseSettings):
-    """Fields every service has. Peer addresses are declared by each service as
-    required fields, so a missing one stops the service at start."""
+class ProcessSettings(BaseSettings):
+    """Fields every server process has: where it listens, how it logs."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
@@ -21,6 +20,16 @@ class ServiceSettings(BaseSettings):
     listen_host: str = "127.0.0.1"
     port: int = Field(ge=1, le=65535)
     log_level: str = "INFO"
+
+    @property
+    def listen_address(self) -> str:
+        return f"{self.listen_host}:{self.port}"
+
+
+class ServiceSettings(ProcessSettings):
+    """Fields every gRPC service has. Peer addresses are declared by each service as
+    required fields, so a missing one stops the service at start."""
+
     database_url: str
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
@@ -35,10 +44,6 @@ class ServiceSettings(BaseSettings):
     # Webhook endpoints on loopback addresses (services.common.ssrf): local development
     # and tests only; every other internal address is refused whatever this says.
     webhook_allow_loopback: bool = False
-
-    @property
-    def listen_address(self) -> str:
-        return f"{self.listen_host}:{self.port}"
 
 
 class DevDefaultSecret(ValueError):

@@ -8,4 +8,6 @@ WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
     "order.cancelled",
     "refund.succeeded",
     "refund.failed",
+    "checkout.session.completed",
+    "checkout.session.expired",
 )

@@ -20,6 +20,13 @@ def minor_unit_exponent(currency: str) -> int:
     return MINOR_UNIT_EXPONENTS[currency]
 
 
+def format_amount(amount: int, currency: str) -> str:
+    """The amount as people read it: 1999 USD -> "19.99 USD", 500 JPY -> "500 JPY"."""
+    exponent = minor_unit_exponent(currency)
+    whole, fraction = divmod(amount, 10**exponent)
+    return f"{whole:,}.{fraction:0{exponent}d} {currency}" if exponent else f"{whole:,} {currency}"
+
+
 def amount_violations(amount: int, *, maximum: int, field: str = "amount") -> list[FieldViolation]:
     if amount <= 0:
         return [FieldViolation(field, "must be a positive integer in the currency's minor unit")]

@@ -63,6 +63,14 @@ class MerchantInternalServicer(merchant_internal_service_pb2_grpc.MerchantIntern
             retry_settings=retry_settings_to_proto(merchant),
         )
 
+    async def GetMerchantProfile(
+        self, request: pb.GetMerchantProfileRequest, context: Context
+    ) -> pb.GetMerchantProfileResponse:
+        required_fields(request, "merchant_id")
+        async with self.sessions() as session:
+            merchant = await repository.get_merchant_or_raise(session=session, merchant_id=request.merchant_id)
+        return pb.GetMerchantProfileResponse(name=merchant.name)
+
     async def ListWebhookSubscriptions(
         self, request: pb.ListWebhookSubscriptionsRequest, context: Context
     ) -> pb.ListWebhookSubscriptionsResponse:

@@ -21,6 +21,7 @@ from services.common.config import ServiceSettings
 from services.common.db import create_engine, session_factory
 from services.common.server import run, serve
 from services.common.temporal import connect
+from services.order.checkout.desk import CheckoutDesk, CheckoutSettings
 from services.order.config import Settings
 from services.order.coordinator import PaymentCoordinator
 from services.order.feedback import RoutingFeedback
@@ -85,17 +86,27 @@ async def start(settings: ServiceSettings) -> None:
     )
 
     refunds = refund_coordinator(sessions, temporal, settings)
+    checkout = CheckoutDesk(
+        sessions=sessions,
+        temporal=temporal,
+        payments=payments,
+        settings=CheckoutSettings(
+            base_url=settings.checkout_base_url,
+            min_expires_seconds=settings.checkout_min_expires_seconds,
+            expiry_retry_seconds=settings.checkout_expiry_retry_seconds,
+            task_queue=settings.temporal_task_queue,
+        ),
+    )
     processors = {
         name: processor_service_pb2_grpc.ProcessorServiceStub(channels[name]) for name in settings.processor_addrs
     }
     reconciler = Reconciler(sessions, processors, call_timeout=settings.processor_call_timeout_seconds)
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
-        # Checkout arrives with its issue; it answers UNIMPLEMENTED until then.
-        servicer = OrderServicer(settings, sessions, payments, refunds)  # type: ignore[abstract]
+        servicer = OrderServicer(settings, sessions, payments, refunds, checkout)
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
         order_internal_service_pb2_grpc.add_OrderInternalServiceServicer_to_server(
-            OrderInternalServicer(sessions, refunds, reconciler), server
+            OrderInternalServicer(sessions, refunds, reconciler, checkout), server
         )
         return [SERVICE, INTERNAL_SERVICE]
 

@@ -37,6 +37,15 @@ class Settings(ServiceSettings):
     outbox_batch_size: int = Field(default=100, ge=1)
     outbox_publish_timeout_seconds: float = Field(default=5, gt=0)
 
+    # Hosted checkout: the public origin its pages are served from (the gateway's), and
+    # the shortest session a merchant may ask for (the contract's 1800 s; tests shorten it
+    # to see the expiry timer fire).
+    checkout_base_url: str = "http://127.0.0.1:8080"
+    checkout_min_expires_seconds: int = Field(default=1800, ge=1, le=86_400)
+    # How long a checkout session's expiry waits between tries while a payment made on its
+    # page is still in flight.
+    checkout_expiry_retry_seconds: float = Field(default=30, gt=0)
+
     temporal_address: str
     temporal_namespace: str = "default"
     temporal_task_queue: str = "payloops"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,8 @@ if TYPE_CHECKING:  # the async stub types exist in the type stubs only
     from payloops.router.v1.router_service_pb2_grpc import RouterServiceAsyncStub
 
 log = logging.getLogger("payloops.order.payments")
+# Checks that may refuse a new payment attempt, under the order's row lock.
+Guard = Callable[[AsyncSession, OrderRow], Awaitable[None]]
 PAYABLE = {OrderStatus.CREATED.value, OrderStatus.FAILED.value}
 
 
@@ -80,15 +83,28 @@ class PaymentCoordinator:
         self.call_timeout = call_timeout
         self.step_timeout = step_timeout
 
-    async def pay(self, who: Caller, order_id: str, method: PaymentMethod, return_url: str) -> Order:
+    async def pay(
+        self,
+        who: Caller,
+        order_id: str,
+        method: PaymentMethod,
+        return_url: str,
+        *,
+        key: str | None = None,
+        guard: Guard | None = None,
+    ) -> Order:
         """Routes and starts the order's next attempt in one transaction, under the order's
-        row lock (a concurrent pay waits, then joins it), then waits for it a while."""
-        key = request_key()
+        row lock (a concurrent pay waits, then joins it), then waits for it a while. `key`
+        binds the attempt (the request's Idempotency-Key by default); `guard` may refuse a
+        new attempt, in that transaction, after the order is locked."""
+        key = request_key() if key is None else key
         async with self.sessions.begin() as session:
             row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id, for_update=True)
             joined = bool(key) and row.payment_idempotency_key == key  # a retry after a crash
             if not joined and row.status != OrderStatus.PROCESSING.value:
                 self.check_payable(row.status)
+                if guard is not None:
+                    await guard(session, row)
                 candidates = await self.route(who, repository.to_domain(row), method)
                 start_attempt(row, method, return_url, key, candidates)
             if row.status != OrderStatus.PROCESSING.value:  # the attempt this key started has ended

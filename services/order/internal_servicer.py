@@ -10,18 +10,43 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.errors import FieldViolation, require
 from services.common.identity import Context
+from services.order.checkout.desk import CheckoutDesk
+from services.order.checkout.repository import session_to_proto
+from services.order.convert import order_to_proto
+from services.order.coordinator import PaymentMethod, validate_payment_method
 from services.order.events import apply_event
 from services.order.reconcile import Reconciler
 from services.order.refund_coordinator import RefundCoordinator
+from services.order.servicer import required_id
 
 
 class OrderInternalServicer(order_internal_service_pb2_grpc.OrderInternalServiceServicer):
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], refunds: RefundCoordinator, reconciler: Reconciler
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        refunds: RefundCoordinator,
+        reconciler: Reconciler,
+        checkout: CheckoutDesk,
     ) -> None:
         self.sessions = sessions
         self.refunds = refunds
         self.reconciler = reconciler
+        self.checkout = checkout
+
+    async def GetCheckoutPage(self, request: pb.GetCheckoutPageRequest, context: Context) -> pb.GetCheckoutPageResponse:
+        page = await self.checkout.page(required_id(request.session_id, "session_id"))
+        return pb.GetCheckoutPageResponse(
+            session=session_to_proto(page.session), order=order_to_proto(page.order), attempt=page.attempt
+        )
+
+    async def PayCheckoutSession(
+        self, request: pb.PayCheckoutSessionRequest, context: Context
+    ) -> pb.PayCheckoutSessionResponse:
+        session_id = required_id(request.session_id, "session_id")
+        method = request.payment_method if request.HasField("payment_method") else None
+        valid = validate_payment_method(method and PaymentMethod(method.type, method.token))
+        page = await self.checkout.pay(session_id, valid, request.attempt, request.return_url)
+        return pb.PayCheckoutSessionResponse(session=session_to_proto(page.session), order=order_to_proto(page.order))
 
     async def ApplyProcessorEvent(
         self, request: pb.ApplyProcessorEventRequest, context: Context

@@ -14,6 +14,7 @@ from services.common.errors import FailedPrecondition, NotFound
 from services.common.identity import Caller
 from services.common.ids import new_id
 from services.order import outbox
+from services.order.checkout import repository as checkout
 from services.order.convert import order_json, refund_json
 from services.order.domain import (
     CaptureMethod,
@@ -143,6 +144,7 @@ def move(row: OrderRow, target: OrderStatus, *, reason: str = "ORDER_STATE_CONFL
     event_type = ORDER_EVENTS.get(target)
     if event_type is not None:
         outbox.stage(row, event_type, order_subject)
+    checkout.close_with_order(row, target)
 
 
 def order_subject(row: OrderRow) -> outbox.Subject:

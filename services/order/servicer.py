@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from payloops.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -9,7 +11,10 @@ from services.common.errors import FieldViolation, InvalidArgument
 from services.common.identity import Context, caller
 from services.common.pagination import next_page_token, page_size, position_after
 from services.common.timestamps import timestamp
-from services.order import repository
+from services.order import analytics, repository
+from services.order.checkout.desk import CheckoutDesk
+from services.order.checkout.domain import MAX_EXPIRES_SECONDS, NewCheckoutSession
+from services.order.checkout.repository import session_to_proto
 from services.order.config import Settings
 from services.order.convert import order_to_proto, refund_to_proto
 from services.order.coordinator import PaymentCoordinator, PaymentMethod, validate_payment_method
@@ -64,11 +69,13 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         sessions: async_sessionmaker[AsyncSession],
         payments: PaymentCoordinator,
         refunds: RefundCoordinator,
+        checkout: CheckoutDesk,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.payments = payments
         self.refunds = refunds
+        self.checkout = checkout
 
     async def CreateOrder(self, request: order_service_pb2.CreateOrderRequest, context: Context) -> order_pb2.Order:
         who = caller(context)
@@ -143,3 +150,38 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
 
     async def GetRefund(self, request: order_service_pb2.GetRefundRequest, context: Context) -> order_pb2.Refund:
         return refund_to_proto(await self.refunds.get(caller(context), required_id(request.id)))
+
+    async def CreateCheckoutSession(
+        self, request: order_service_pb2.CreateCheckoutSessionRequest, context: Context
+    ) -> order_pb2.CheckoutSession:
+        new = NewCheckoutSession(
+            order_id=request.order_id,
+            success_url=request.success_url,
+            cancel_url=request.cancel_url,
+            expires_in_seconds=(
+                request.expires_in_seconds if request.HasField("expires_in_seconds") else MAX_EXPIRES_SECONDS
+            ),
+        )
+        return session_to_proto(await self.checkout.create(caller(context), new))
+
+    async def GetCheckoutSession(
+        self, request: order_service_pb2.GetCheckoutSessionRequest, context: Context
+    ) -> order_pb2.CheckoutSession:
+        return session_to_proto(await self.checkout.get(caller(context), required_id(request.id)))
+
+    async def ExpireCheckoutSession(
+        self, request: order_service_pb2.ExpireCheckoutSessionRequest, context: Context
+    ) -> order_pb2.CheckoutSession:
+        return session_to_proto(await self.checkout.expire(caller(context), required_id(request.id)))
+
+    async def GetAnalyticsSummary(
+        self, request: order_service_pb2.GetAnalyticsSummaryRequest, context: Context
+    ) -> order_pb2.AnalyticsSummary:
+        scope = analytics.scope_of(
+            caller(context),
+            start=request.start_time.ToDatetime(tzinfo=UTC) if request.HasField("start_time") else None,
+            end=request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None,
+            mode=request.mode,
+        )
+        async with self.sessions() as session:
+            return await analytics.summary(session=session, scope=scope)

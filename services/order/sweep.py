@@ -8,12 +8,14 @@ A Temporal schedule starts SweepWorkflow every SWEEP_SECONDS; its one activity, 
   its answer like a webhook; past REQUIRES_ACTION_EXPIRY_SECONDS, voids them (cancelled at
   the processor, or left to lapse there; a capture that lands afterwards is refunded);
 - asks about charges given up on recently (cancelled in 3-D Secure, abandoned after an
-  unknown outcome): a capture no webhook announced is booked and refunded.
+  unknown outcome): a capture no webhook announced is booked and refunded;
+- expires OPEN checkout sessions whose expiry timer never started.
 Each pass takes bounded batches, oldest first, and holds no transaction across a call."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Mapping, Sequence
@@ -29,9 +31,11 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.common.errors import FailedPrecondition
 from services.common.temporal import start_once
 from services.order import settlement
 from services.order.authorizations import AuthorizationStep, StepKind
+from services.order.checkout.activities import expire_session, overdue_sessions
 from services.order.coordinator import payment_input
 from services.order.domain import OrderStatus, TransactionStatus
 from services.order.events import apply_event
@@ -127,12 +131,21 @@ class SweepActivities:
             "payments": self.stranded_payments(),
             "waiting_for_action": self.orders_waiting_for_action(),
             "late_captures": self.late_captures(),
+            "checkout_sessions": self.overdue_checkout_sessions(),
         }
         # Side by side: a processor slow to answer the last two holds up none of the others.
         done = dict(zip(parts, await asyncio.gather(*parts.values()), strict=True))
         if any(done.values()):
             log.info("sweep", extra=done)
         return done
+
+    async def overdue_checkout_sessions(self) -> int:
+        """Expires OPEN checkout sessions their timer missed (it never started)."""
+        expired = 0
+        for session_id in await overdue_sessions(self.sessions, self.settings.stuck_after.total_seconds()):
+            with contextlib.suppress(FailedPrecondition):  # a payment on its page: next pass
+                expired += await expire_session(self.sessions, session_id)
+        return expired
 
     @staticmethod
     def cutoff(age: timedelta) -> Any:

@@ -33,6 +33,8 @@ from services.common.server import run, serve
 from services.common.temporal import connect
 from services.order.activities import PaymentActivities
 from services.order.authorization_activities import AuthorizationActivities
+from services.order.checkout.activities import CheckoutActivities
+from services.order.checkout.workflow import CheckoutExpiryWorkflow
 from services.order.config import Settings
 from services.order.feedback import RoutingFeedback
 from services.order.outcomes import PaymentOutcomes
@@ -62,6 +64,7 @@ def payment_worker(
     activities = PaymentActivities(sessions, stubs, call_timeout=timeout, outcomes=outcomes, feedback=feedback)
     steps = AuthorizationActivities(sessions, stubs, call_timeout=timeout)
     refunds = RefundActivities(sessions, stubs, call_timeout=timeout)
+    checkout = CheckoutActivities(sessions)
     sweep = SweepActivities(
         sessions,
         client,
@@ -80,7 +83,7 @@ def payment_worker(
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[PaymentWorkflow, AuthorizationWorkflow, RefundWorkflow, SweepWorkflow],
+        workflows=[PaymentWorkflow, AuthorizationWorkflow, RefundWorkflow, SweepWorkflow, CheckoutExpiryWorkflow],
         activities=[
             activities.prepare_charge,
             activities.confirm_charge,
@@ -94,6 +97,7 @@ def payment_worker(
             refunds.check_refund,
             refunds.record_refund,
             sweep.sweep,
+            checkout.expire,
         ],
     )
 

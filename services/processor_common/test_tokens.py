@@ -33,6 +33,16 @@ _TOKENS = (
 )
 TEST_TOKENS: dict[str, SandboxToken] = {t.token: t for t in _TOKENS}
 
+# The standard test card numbers a hosted checkout page accepts in test mode, and the token
+# each becomes (server-side; the number itself goes no further).
+TEST_CARDS: dict[str, str] = {
+    "4242424242424242": "pm_card_visa",
+    "5555555555554444": "pm_card_mastercard",
+    "4000000000000002": "pm_card_visa_chargeDeclined",
+    "4000000000009995": "pm_card_chargeDeclinedInsufficientFunds",
+    "4000002760003184": "pm_card_authenticationRequired",
+}
+
 _NATIVE_PREFIXES = (("pm_", "stripe"), ("tok_", "stripe"), ("token_", "razorpay"))
 
 

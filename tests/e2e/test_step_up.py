@@ -7,7 +7,6 @@ A merchant who makes the code final gets a failed payment and one try."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,26 +16,18 @@ from launcher.platform import Platform
 from tests.e2e.flows import create, pay, razorpay_webhooks, sandbox, transactions
 from tests.e2e.test_money_core import eventually
 from tests.e2e.test_processor_webhooks import STRIPE_AUTH, wait_for_order
-from tests.merchant.helpers import client, set_up_merchant
+from tests.merchant.helpers import SignedUp, signed_up
 
 STEP_UP = {"type": "card", "token": "pm_card_declinedAuthenticationRequired"}
 
 
-@dataclass
-class Merchant:
-    merchant_id: str
-    rest: httpx.Client
-    dashboard: httpx.Client
+Merchant = SignedUp
 
 
 @pytest.fixture()
 def merchant(platform: Platform) -> Iterator[Merchant]:
-    made = set_up_merchant(platform)
-    with (
-        client(platform, **{"X-API-Key": made.api_key}) as rest,
-        client(platform, **made.account.bearer) as dashboard,
-    ):
-        yield Merchant(made.account.merchant_id, rest, dashboard)
+    with signed_up(platform) as made:
+        yield made
 
 
 def tries(rest: httpx.Client, order_id: str) -> list[tuple[str, str, str]]:

@@ -115,6 +115,25 @@ def set_up_merchant(platform: Platform) -> Merchant:
     return Merchant(account, secret, key_id)
 
 
+@dataclass
+class SignedUp:
+    """A merchant set up as a new merchant would be, with a client per credential."""
+
+    merchant_id: str
+    rest: httpx.Client  # its test-mode API key
+    dashboard: httpx.Client  # its dashboard token
+
+
+@contextmanager
+def signed_up(platform: Platform) -> Iterator[SignedUp]:
+    made = set_up_merchant(platform)
+    with (
+        client(platform, **{"X-API-Key": made.api_key}) as rest,
+        client(platform, **made.account.bearer) as dashboard,
+    ):
+        yield SignedUp(made.account.merchant_id, rest, dashboard)
+
+
 def aip193(answer: httpx.Response, status: int) -> tuple[str, dict[str, Any]]:
     """Assert the AIP-193 shape and status; return the ErrorInfo reason and the body."""
     assert answer.status_code == status, answer.text

@@ -77,18 +77,24 @@ async def test_api_keys_open_the_merchant_api_and_are_stripped() -> None:
 @pytest.mark.parametrize(
     ("path", "headers", "reason"),
     [
-        ("/v1/orders", {"authorization": BEARER}, "API_KEY_MISSING"),
+        ("/v1/orders", {}, "API_KEY_MISSING"),
         ("/v1/orders", {"x-api-key": "sk_test_" + "x" * 43}, "API_KEY_INVALID"),
         ("/api/merchants/me", {"x-api-key": KEY}, "BEARER_TOKEN_MISSING"),
         ("/api/merchants/me", {"authorization": f"Bearer {KEY}"}, "BEARER_TOKEN_INVALID"),
         ("/api/merchants/me", {"authorization": BEARER.replace("Bearer", "Basic")}, "BEARER_TOKEN_MISSING"),
         ("/api/analytics/summary", {"x-api-key": KEY}, "BEARER_TOKEN_MISSING"),
         ("/payloops.order.v1.OrderService/GetAnalyticsSummary", {"x-api-key": KEY}, "BEARER_TOKEN_MISSING"),
-        ("/payloops.order.v1.OrderService/ListOrders", {"authorization": BEARER}, "API_KEY_MISSING"),
+        ("/payloops.order.v1.OrderService/ListOrders", {}, "API_KEY_MISSING"),
     ],
 )
-async def test_each_credential_works_on_its_own_api_only(path: str, headers: dict[str, str], reason: str) -> None:
+async def test_the_dashboard_api_takes_tokens_only(path: str, headers: dict[str, str], reason: str) -> None:
     assert (await check(path, **headers))[2] == reason
+
+
+async def test_a_dashboard_token_acts_on_the_merchant_api_in_test_mode() -> None:
+    identity, removed, _ = await check("/v1/orders", authorization=BEARER)
+    assert identity["x-payloops-principal"] == "dashboard" and identity["x-payloops-mode"] == "test"
+    assert "authorization" in removed
 
 
 async def test_public_routes_carry_no_identity_and_no_credentials() -> None:

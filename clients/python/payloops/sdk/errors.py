@@ -27,6 +27,7 @@ class PayLoopsError(Exception):
         reason: str = "",
         code: int | None = None,
         field_violations: tuple[FieldViolation, ...] = (),
+        metadata: Mapping[str, str] | None = None,
         request_id: str = "",
         body: Mapping[str, Any] | None = None,
     ) -> None:
@@ -36,6 +37,8 @@ class PayLoopsError(Exception):
         self.reason = reason
         self.code = code
         self.field_violations = field_violations
+        # The ErrorInfo detail's metadata, e.g. {"sessionId": "cs_..."} for CHECKOUT_SESSION_ALREADY_OPEN.
+        self.metadata: Mapping[str, str] = metadata or {}
         self.request_id = request_id
         self.body: Mapping[str, Any] = body or {}
 
@@ -73,7 +76,8 @@ class NotFoundError(PayLoopsError):
 
 
 class ConflictError(PayLoopsError):
-    """409: e.g. an idempotency key reused with a different body."""
+    """409: e.g. an idempotency key reused with a different body, or a checkout session
+    already open for the order."""
 
 
 class RateLimitError(PayLoopsError):
@@ -92,10 +96,19 @@ _BY_STATUS: dict[int, type[PayLoopsError]] = {
 
 def error_reason(body: Mapping[str, Any]) -> str:
     """The `reason` of the google.rpc.ErrorInfo detail of an AIP-193 body, or ""."""
+    return str(_error_info(body).get("reason", ""))
+
+
+def _error_info(body: Mapping[str, Any]) -> Mapping[str, Any]:
     for detail in _details(body):
         if str(detail.get("@type", "")).endswith("ErrorInfo"):
-            return str(detail.get("reason", ""))
-    return ""
+            return detail
+    return {}
+
+
+def _metadata(body: Mapping[str, Any]) -> dict[str, str]:
+    metadata = _error_info(body).get("metadata")
+    return {str(name): str(value) for name, value in metadata.items()} if isinstance(metadata, Mapping) else {}
 
 
 def _details(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -132,6 +145,7 @@ def error_from_answer(status: int, content: bytes, headers: Mapping[str, str]) -
         reason=error_reason(body),
         code=code if isinstance(code, int) else None,
         field_violations=_field_violations(body),
+        metadata=_metadata(body),
         request_id=headers.get("x-request-id", ""),
         body=body,
     )

@@ -26,13 +26,15 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from payloops.merchant.v1 import merchant_pb2 as payloops_dot_merchant_dot_v1_dot_merchant__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n4payloops/merchant/v1/merchant_internal_service.proto\x12\x14payloops.merchant.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a#payloops/merchant/v1/merchant.proto\"T\n\x1eGetProcessorCredentialsRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tprocessor\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\xc3\x01\n\x1fGetProcessorCredentialsResponse\x12[\n\x0b\x63redentials\x18\x01 \x03(\x0b\x32\x46.payloops.merchant.v1.GetProcessorCredentialsResponse.CredentialsEntry\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x1a\x32\n\x10\x43redentialsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"4\n\x17GetRoutingConfigRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xad\x01\n\x18GetRoutingConfigResponse\x12\x1a\n\x12\x65nabled_processors\x18\x01 \x03(\t\x12\x38\n\rrouting_rules\x18\x02 \x03(\x0b\x32!.payloops.merchant.v1.RoutingRule\x12;\n\x0eretry_settings\x18\x03 \x01(\x0b\x32#.payloops.merchant.v1.RetrySettings\"V\n\x1fListWebhookSubscriptionsRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nevent_type\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"d\n ListWebhookSubscriptionsResponse\x12@\n\x11webhook_endpoints\x18\x01 \x03(\x0b\x32%.payloops.merchant.v1.WebhookEndpoint2\xa1\x03\n\x17MerchantInternalService\x12\x86\x01\n\x17GetProcessorCredentials\x12\x34.payloops.merchant.v1.GetProcessorCredentialsRequest\x1a\x35.payloops.merchant.v1.GetProcessorCredentialsResponse\x12q\n\x10GetRoutingConfig\x12-.payloops.merchant.v1.GetRoutingConfigRequest\x1a..payloops.merchant.v1.GetRoutingConfigResponse\x12\x89\x01\n\x18ListWebhookSubscriptions\x12\x35.payloops.merchant.v1.ListWebhookSubscriptionsRequest\x1a\x36.payloops.merchant.v1.ListWebhookSubscriptionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n4payloops/merchant/v1/merchant_internal_service.proto\x12\x14payloops.merchant.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a#payloops/merchant/v1/merchant.proto\"6\n\x19GetMerchantProfileRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"*\n\x1aGetMerchantProfileResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\"T\n\x1eGetProcessorCredentialsRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tprocessor\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\xc3\x01\n\x1fGetProcessorCredentialsResponse\x12[\n\x0b\x63redentials\x18\x01 \x03(\x0b\x32\x46.payloops.merchant.v1.GetProcessorCredentialsResponse.CredentialsEntry\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x1a\x32\n\x10\x43redentialsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"4\n\x17GetRoutingConfigRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xad\x01\n\x18GetRoutingConfigResponse\x12\x1a\n\x12\x65nabled_processors\x18\x01 \x03(\t\x12\x38\n\rrouting_rules\x18\x02 \x03(\x0b\x32!.payloops.merchant.v1.RoutingRule\x12;\n\x0eretry_settings\x18\x03 \x01(\x0b\x32#.payloops.merchant.v1.RetrySettings\"V\n\x1fListWebhookSubscriptionsRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nevent_type\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"d\n ListWebhookSubscriptionsResponse\x12@\n\x11webhook_endpoints\x18\x01 \x03(\x0b\x32%.payloops.merchant.v1.WebhookEndpoint2\x9a\x04\n\x17MerchantInternalService\x12\x86\x01\n\x17GetProcessorCredentials\x12\x34.payloops.merchant.v1.GetProcessorCredentialsRequest\x1a\x35.payloops.merchant.v1.GetProcessorCredentialsResponse\x12q\n\x10GetRoutingConfig\x12-.payloops.merchant.v1.GetRoutingConfigRequest\x1a..payloops.merchant.v1.GetRoutingConfigResponse\x12\x89\x01\n\x18ListWebhookSubscriptions\x12\x35.payloops.merchant.v1.ListWebhookSubscriptionsRequest\x1a\x36.payloops.merchant.v1.ListWebhookSubscriptionsResponse\x12w\n\x12GetMerchantProfile\x12/.payloops.merchant.v1.GetMerchantProfileRequest\x1a\x30.payloops.merchant.v1.GetMerchantProfileResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'payloops.merchant.v1.merchant_internal_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_GETMERCHANTPROFILEREQUEST'].fields_by_name['merchant_id']._loaded_options = None
+  _globals['_GETMERCHANTPROFILEREQUEST'].fields_by_name['merchant_id']._serialized_options = b'\342A\001\002'
   _globals['_GETPROCESSORCREDENTIALSREQUEST'].fields_by_name['merchant_id']._loaded_options = None
   _globals['_GETPROCESSORCREDENTIALSREQUEST'].fields_by_name['merchant_id']._serialized_options = b'\342A\001\002'
   _globals['_GETPROCESSORCREDENTIALSREQUEST'].fields_by_name['processor']._loaded_options = None
@@ -45,20 +47,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST'].fields_by_name['merchant_id']._serialized_options = b'\342A\001\002'
   _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST'].fields_by_name['event_type']._loaded_options = None
   _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST'].fields_by_name['event_type']._serialized_options = b'\342A\001\002'
-  _globals['_GETPROCESSORCREDENTIALSREQUEST']._serialized_start=148
-  _globals['_GETPROCESSORCREDENTIALSREQUEST']._serialized_end=232
-  _globals['_GETPROCESSORCREDENTIALSRESPONSE']._serialized_start=235
-  _globals['_GETPROCESSORCREDENTIALSRESPONSE']._serialized_end=430
-  _globals['_GETPROCESSORCREDENTIALSRESPONSE_CREDENTIALSENTRY']._serialized_start=380
-  _globals['_GETPROCESSORCREDENTIALSRESPONSE_CREDENTIALSENTRY']._serialized_end=430
-  _globals['_GETROUTINGCONFIGREQUEST']._serialized_start=432
-  _globals['_GETROUTINGCONFIGREQUEST']._serialized_end=484
-  _globals['_GETROUTINGCONFIGRESPONSE']._serialized_start=487
-  _globals['_GETROUTINGCONFIGRESPONSE']._serialized_end=660
-  _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST']._serialized_start=662
-  _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST']._serialized_end=748
-  _globals['_LISTWEBHOOKSUBSCRIPTIONSRESPONSE']._serialized_start=750
-  _globals['_LISTWEBHOOKSUBSCRIPTIONSRESPONSE']._serialized_end=850
-  _globals['_MERCHANTINTERNALSERVICE']._serialized_start=853
-  _globals['_MERCHANTINTERNALSERVICE']._serialized_end=1270
+  _globals['_GETMERCHANTPROFILEREQUEST']._serialized_start=148
+  _globals['_GETMERCHANTPROFILEREQUEST']._serialized_end=202
+  _globals['_GETMERCHANTPROFILERESPONSE']._serialized_start=204
+  _globals['_GETMERCHANTPROFILERESPONSE']._serialized_end=246
+  _globals['_GETPROCESSORCREDENTIALSREQUEST']._serialized_start=248
+  _globals['_GETPROCESSORCREDENTIALSREQUEST']._serialized_end=332
+  _globals['_GETPROCESSORCREDENTIALSRESPONSE']._serialized_start=335
+  _globals['_GETPROCESSORCREDENTIALSRESPONSE']._serialized_end=530
+  _globals['_GETPROCESSORCREDENTIALSRESPONSE_CREDENTIALSENTRY']._serialized_start=480
+  _globals['_GETPROCESSORCREDENTIALSRESPONSE_CREDENTIALSENTRY']._serialized_end=530
+  _globals['_GETROUTINGCONFIGREQUEST']._serialized_start=532
+  _globals['_GETROUTINGCONFIGREQUEST']._serialized_end=584
+  _globals['_GETROUTINGCONFIGRESPONSE']._serialized_start=587
+  _globals['_GETROUTINGCONFIGRESPONSE']._serialized_end=760
+  _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST']._serialized_start=762
+  _globals['_LISTWEBHOOKSUBSCRIPTIONSREQUEST']._serialized_end=848
+  _globals['_LISTWEBHOOKSUBSCRIPTIONSRESPONSE']._serialized_start=850
+  _globals['_LISTWEBHOOKSUBSCRIPTIONSRESPONSE']._serialized_end=950
+  _globals['_MERCHANTINTERNALSERVICE']._serialized_start=953
+  _globals['_MERCHANTINTERNALSERVICE']._serialized_end=1491
 # @@protoc_insertion_point(module_scope)

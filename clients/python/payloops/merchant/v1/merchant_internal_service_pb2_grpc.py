@@ -51,6 +51,11 @@ class MerchantInternalServiceStub:
                 request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.ListWebhookSubscriptionsRequest.SerializeToString,
                 response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.ListWebhookSubscriptionsResponse.FromString,
                 _registered_method=True)
+        self.GetMerchantProfile = channel.unary_unary(
+                '/payloops.merchant.v1.MerchantInternalService/GetMerchantProfile',
+                request_serializer=payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.GetMerchantProfileRequest.SerializeToString,
+                response_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.GetMerchantProfileResponse.FromString,
+                _registered_method=True)
 
 
 class MerchantInternalServiceServicer:
@@ -79,6 +84,13 @@ class MerchantInternalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMerchantProfile(self, request, context):
+        """Returns what a merchant shows its customers (the hosted checkout page): its name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MerchantInternalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +108,11 @@ def add_MerchantInternalServiceServicer_to_server(servicer, server):
                     servicer.ListWebhookSubscriptions,
                     request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.ListWebhookSubscriptionsRequest.FromString,
                     response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.ListWebhookSubscriptionsResponse.SerializeToString,
+            ),
+            'GetMerchantProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMerchantProfile,
+                    request_deserializer=payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.GetMerchantProfileRequest.FromString,
+                    response_serializer=payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.GetMerchantProfileResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -181,6 +198,33 @@ class MerchantInternalService:
             '/payloops.merchant.v1.MerchantInternalService/ListWebhookSubscriptions',
             payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.ListWebhookSubscriptionsRequest.SerializeToString,
             payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.ListWebhookSubscriptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMerchantProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.merchant.v1.MerchantInternalService/GetMerchantProfile',
+            payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.GetMerchantProfileRequest.SerializeToString,
+            payloops_dot_merchant_dot_v1_dot_merchant__internal__service__pb2.GetMerchantProfileResponse.FromString,
             options,
             channel_credentials,
             insecure,

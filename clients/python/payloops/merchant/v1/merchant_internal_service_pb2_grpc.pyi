@@ -41,6 +41,8 @@ class MerchantInternalServiceStub:
     """Returns what the router needs: enabled processors and routing rules."""
     ListWebhookSubscriptions: _grpc.UnaryUnaryMultiCallable[_merchant_internal_service_pb2.ListWebhookSubscriptionsRequest, _merchant_internal_service_pb2.ListWebhookSubscriptionsResponse]
     """Returns the endpoints subscribed to an event type, with their signing secrets."""
+    GetMerchantProfile: _grpc.UnaryUnaryMultiCallable[_merchant_internal_service_pb2.GetMerchantProfileRequest, _merchant_internal_service_pb2.GetMerchantProfileResponse]
+    """Returns what a merchant shows its customers (the hosted checkout page): its name."""
 
 @_typing.type_check_only
 class MerchantInternalServiceAsyncStub(MerchantInternalServiceStub):
@@ -55,6 +57,8 @@ class MerchantInternalServiceAsyncStub(MerchantInternalServiceStub):
     """Returns what the router needs: enabled processors and routing rules."""
     ListWebhookSubscriptions: _aio.UnaryUnaryMultiCallable[_merchant_internal_service_pb2.ListWebhookSubscriptionsRequest, _merchant_internal_service_pb2.ListWebhookSubscriptionsResponse]  # type: ignore[assignment]
     """Returns the endpoints subscribed to an event type, with their signing secrets."""
+    GetMerchantProfile: _aio.UnaryUnaryMultiCallable[_merchant_internal_service_pb2.GetMerchantProfileRequest, _merchant_internal_service_pb2.GetMerchantProfileResponse]  # type: ignore[assignment]
+    """Returns what a merchant shows its customers (the hosted checkout page): its name."""
 
 class MerchantInternalServiceServicer(metaclass=_abc_1.ABCMeta):
     """Merchant data that other PayLoops services need. Internal: the gateway never routes
@@ -84,5 +88,13 @@ class MerchantInternalServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_merchant_internal_service_pb2.ListWebhookSubscriptionsResponse, _abc.Awaitable[_merchant_internal_service_pb2.ListWebhookSubscriptionsResponse]]:
         """Returns the endpoints subscribed to an event type, with their signing secrets."""
+
+    @_abc_1.abstractmethod
+    def GetMerchantProfile(
+        self,
+        request: _merchant_internal_service_pb2.GetMerchantProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_merchant_internal_service_pb2.GetMerchantProfileResponse, _abc.Awaitable[_merchant_internal_service_pb2.GetMerchantProfileResponse]]:
+        """Returns what a merchant shows its customers (the hosted checkout page): its name."""
 
 def add_MerchantInternalServiceServicer_to_server(servicer: MerchantInternalServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

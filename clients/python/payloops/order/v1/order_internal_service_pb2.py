@@ -24,16 +24,23 @@ _sym_db = _symbol_database.Default()
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from payloops.order.v1 import order_pb2 as payloops_dot_order_dot_v1_dot_order__pb2
 from payloops.processor.v1 import processor_pb2 as payloops_dot_processor_dot_v1_dot_processor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.payloops/order/v1/order_internal_service.proto\x12\x11payloops.order.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%payloops/processor/v1/processor.proto\"\x8c\x01\n\x1a\x41pplyProcessorEventRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tprocessor\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12:\n\x05\x65vent\x18\x03 \x01(\x0b\x32%.payloops.processor.v1.ProcessorEventB\x04\xe2\x41\x01\x02\"S\n\x1b\x41pplyProcessorEventResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x11\n\trefund_id\x18\x03 \x01(\t\"\x91\x01\n\x10ReconcileRequest\x12\x34\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x13\n\x0bmerchant_id\x18\x03 \x01(\t\"\xe8\x02\n\x10ReconcileFinding\x12\x13\n\x0bobject_type\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12\x11\n\tprocessor\x18\x05 \x01(\t\x12\x1b\n\x13processor_reference\x18\x06 \x01(\t\x12:\n\x06result\x18\x07 \x01(\x0e\x32*.payloops.order.v1.ReconcileFinding.Result\x12\x0c\n\x04ours\x18\x08 \x01(\t\x12\x0e\n\x06theirs\x18\t \x01(\t\"{\n\x06Result\x12\x16\n\x12RESULT_UNSPECIFIED\x10\x00\x12\t\n\x05MATCH\x10\x01\x12\x0c\n\x08MISMATCH\x10\x02\x12\x18\n\x14MISSING_AT_PROCESSOR\x10\x03\x12\x17\n\x13MISSING_AT_PAYLOOPS\x10\x04\x12\r\n\tDUPLICATE\x10\x05\"\x80\x01\n\x11ReconcileResponse\x12\x35\n\x08\x66indings\x18\x01 \x03(\x0b\x32#.payloops.order.v1.ReconcileFinding\x12\x0e\n\x06orders\x18\x02 \x01(\x05\x12\x10\n\x08net_ours\x18\x03 \x01(\x03\x12\x12\n\nnet_theirs\x18\x04 \x01(\x03\x32\xe4\x01\n\x14OrderInternalService\x12t\n\x13\x41pplyProcessorEvent\x12-.payloops.order.v1.ApplyProcessorEventRequest\x1a..payloops.order.v1.ApplyProcessorEventResponse\x12V\n\tReconcile\x12#.payloops.order.v1.ReconcileRequest\x1a$.payloops.order.v1.ReconcileResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.payloops/order/v1/order_internal_service.proto\x12\x11payloops.order.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dpayloops/order/v1/order.proto\x1a%payloops/processor/v1/processor.proto\"2\n\x16GetCheckoutPageRequest\x12\x18\n\nsession_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x88\x01\n\x17GetCheckoutPageResponse\x12\x33\n\x07session\x18\x01 \x01(\x0b\x32\".payloops.order.v1.CheckoutSession\x12\'\n\x05order\x18\x02 \x01(\x0b\x32\x18.payloops.order.v1.Order\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\"\x9a\x01\n\x19PayCheckoutSessionRequest\x12\x18\n\nsession_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12>\n\x0epayment_method\x18\x02 \x01(\x0b\x32 .payloops.order.v1.PaymentMethodB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x12\n\nreturn_url\x18\x04 \x01(\t\"z\n\x1aPayCheckoutSessionResponse\x12\x33\n\x07session\x18\x01 \x01(\x0b\x32\".payloops.order.v1.CheckoutSession\x12\'\n\x05order\x18\x02 \x01(\x0b\x32\x18.payloops.order.v1.Order\"\x8c\x01\n\x1a\x41pplyProcessorEventRequest\x12\x19\n\x0bmerchant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tprocessor\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12:\n\x05\x65vent\x18\x03 \x01(\x0b\x32%.payloops.processor.v1.ProcessorEventB\x04\xe2\x41\x01\x02\"S\n\x1b\x41pplyProcessorEventResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x11\n\trefund_id\x18\x03 \x01(\t\"\x91\x01\n\x10ReconcileRequest\x12\x34\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x13\n\x0bmerchant_id\x18\x03 \x01(\t\"\xe8\x02\n\x10ReconcileFinding\x12\x13\n\x0bobject_type\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12\x11\n\tprocessor\x18\x05 \x01(\t\x12\x1b\n\x13processor_reference\x18\x06 \x01(\t\x12:\n\x06result\x18\x07 \x01(\x0e\x32*.payloops.order.v1.ReconcileFinding.Result\x12\x0c\n\x04ours\x18\x08 \x01(\t\x12\x0e\n\x06theirs\x18\t \x01(\t\"{\n\x06Result\x12\x16\n\x12RESULT_UNSPECIFIED\x10\x00\x12\t\n\x05MATCH\x10\x01\x12\x0c\n\x08MISMATCH\x10\x02\x12\x18\n\x14MISSING_AT_PROCESSOR\x10\x03\x12\x17\n\x13MISSING_AT_PAYLOOPS\x10\x04\x12\r\n\tDUPLICATE\x10\x05\"\x80\x01\n\x11ReconcileResponse\x12\x35\n\x08\x66indings\x18\x01 \x03(\x0b\x32#.payloops.order.v1.ReconcileFinding\x12\x0e\n\x06orders\x18\x02 \x01(\x05\x12\x10\n\x08net_ours\x18\x03 \x01(\x03\x12\x12\n\nnet_theirs\x18\x04 \x01(\x03\x32\xc1\x03\n\x14OrderInternalService\x12t\n\x13\x41pplyProcessorEvent\x12-.payloops.order.v1.ApplyProcessorEventRequest\x1a..payloops.order.v1.ApplyProcessorEventResponse\x12V\n\tReconcile\x12#.payloops.order.v1.ReconcileRequest\x1a$.payloops.order.v1.ReconcileResponse\x12h\n\x0fGetCheckoutPage\x12).payloops.order.v1.GetCheckoutPageRequest\x1a*.payloops.order.v1.GetCheckoutPageResponse\x12q\n\x12PayCheckoutSession\x12,.payloops.order.v1.PayCheckoutSessionRequest\x1a-.payloops.order.v1.PayCheckoutSessionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'payloops.order.v1.order_internal_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_GETCHECKOUTPAGEREQUEST'].fields_by_name['session_id']._loaded_options = None
+  _globals['_GETCHECKOUTPAGEREQUEST'].fields_by_name['session_id']._serialized_options = b'\342A\001\002'
+  _globals['_PAYCHECKOUTSESSIONREQUEST'].fields_by_name['session_id']._loaded_options = None
+  _globals['_PAYCHECKOUTSESSIONREQUEST'].fields_by_name['session_id']._serialized_options = b'\342A\001\002'
+  _globals['_PAYCHECKOUTSESSIONREQUEST'].fields_by_name['payment_method']._loaded_options = None
+  _globals['_PAYCHECKOUTSESSIONREQUEST'].fields_by_name['payment_method']._serialized_options = b'\342A\001\002'
   _globals['_APPLYPROCESSOREVENTREQUEST'].fields_by_name['merchant_id']._loaded_options = None
   _globals['_APPLYPROCESSOREVENTREQUEST'].fields_by_name['merchant_id']._serialized_options = b'\342A\001\002'
   _globals['_APPLYPROCESSOREVENTREQUEST'].fields_by_name['processor']._loaded_options = None
@@ -44,18 +51,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECONCILEREQUEST'].fields_by_name['start_time']._serialized_options = b'\342A\001\002'
   _globals['_RECONCILEREQUEST'].fields_by_name['end_time']._loaded_options = None
   _globals['_RECONCILEREQUEST'].fields_by_name['end_time']._serialized_options = b'\342A\001\002'
-  _globals['_APPLYPROCESSOREVENTREQUEST']._serialized_start=175
-  _globals['_APPLYPROCESSOREVENTREQUEST']._serialized_end=315
-  _globals['_APPLYPROCESSOREVENTRESPONSE']._serialized_start=317
-  _globals['_APPLYPROCESSOREVENTRESPONSE']._serialized_end=400
-  _globals['_RECONCILEREQUEST']._serialized_start=403
-  _globals['_RECONCILEREQUEST']._serialized_end=548
-  _globals['_RECONCILEFINDING']._serialized_start=551
-  _globals['_RECONCILEFINDING']._serialized_end=911
-  _globals['_RECONCILEFINDING_RESULT']._serialized_start=788
-  _globals['_RECONCILEFINDING_RESULT']._serialized_end=911
-  _globals['_RECONCILERESPONSE']._serialized_start=914
-  _globals['_RECONCILERESPONSE']._serialized_end=1042
-  _globals['_ORDERINTERNALSERVICE']._serialized_start=1045
-  _globals['_ORDERINTERNALSERVICE']._serialized_end=1273
+  _globals['_GETCHECKOUTPAGEREQUEST']._serialized_start=205
+  _globals['_GETCHECKOUTPAGEREQUEST']._serialized_end=255
+  _globals['_GETCHECKOUTPAGERESPONSE']._serialized_start=258
+  _globals['_GETCHECKOUTPAGERESPONSE']._serialized_end=394
+  _globals['_PAYCHECKOUTSESSIONREQUEST']._serialized_start=397
+  _globals['_PAYCHECKOUTSESSIONREQUEST']._serialized_end=551
+  _globals['_PAYCHECKOUTSESSIONRESPONSE']._serialized_start=553
+  _globals['_PAYCHECKOUTSESSIONRESPONSE']._serialized_end=675
+  _globals['_APPLYPROCESSOREVENTREQUEST']._serialized_start=678
+  _globals['_APPLYPROCESSOREVENTREQUEST']._serialized_end=818
+  _globals['_APPLYPROCESSOREVENTRESPONSE']._serialized_start=820
+  _globals['_APPLYPROCESSOREVENTRESPONSE']._serialized_end=903
+  _globals['_RECONCILEREQUEST']._serialized_start=906
+  _globals['_RECONCILEREQUEST']._serialized_end=1051
+  _globals['_RECONCILEFINDING']._serialized_start=1054
+  _globals['_RECONCILEFINDING']._serialized_end=1414
+  _globals['_RECONCILEFINDING_RESULT']._serialized_start=1291
+  _globals['_RECONCILEFINDING_RESULT']._serialized_end=1414
+  _globals['_RECONCILERESPONSE']._serialized_start=1417
+  _globals['_RECONCILERESPONSE']._serialized_end=1545
+  _globals['_ORDERINTERNALSERVICE']._serialized_start=1548
+  _globals['_ORDERINTERNALSERVICE']._serialized_end=1997
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from payloops.order.v1 import order_pb2 as _order_pb2
 from payloops.processor.v1 import processor_pb2 as _processor_pb2
 import builtins as _builtins
 import sys
@@ -20,6 +21,130 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+@_typing.final
+class GetCheckoutPageRequest(_message.Message):
+    """Request of GetCheckoutPage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    """The checkout session's id."""
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCheckoutPageRequest: _TypeAlias = GetCheckoutPageRequest  # noqa: Y015
+
+@_typing.final
+class GetCheckoutPageResponse(_message.Message):
+    """Response of GetCheckoutPage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
+    ATTEMPT_FIELD_NUMBER: _builtins.int
+    attempt: _builtins.int
+    """The order's payment attempts so far (what PayCheckoutSessionRequest.attempt echoes)."""
+    @_builtins.property
+    def session(self) -> _order_pb2.CheckoutSession:
+        """The session."""
+
+    @_builtins.property
+    def order(self) -> _order_pb2.Order:
+        """Its order, as it is now."""
+
+    def __init__(
+        self,
+        *,
+        session: _order_pb2.CheckoutSession | None = ...,
+        order: _order_pb2.Order | None = ...,
+        attempt: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "order", b"order", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCheckoutPageResponse: _TypeAlias = GetCheckoutPageResponse  # noqa: Y015
+
+@_typing.final
+class PayCheckoutSessionRequest(_message.Message):
+    """Request of PayCheckoutSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_METHOD_FIELD_NUMBER: _builtins.int
+    ATTEMPT_FIELD_NUMBER: _builtins.int
+    RETURN_URL_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    """The checkout session's id."""
+    attempt: _builtins.int
+    """The order's attempt count the page showed: submitting the same page twice (a double
+    click, a reload) joins the payment the first submission started.
+    """
+    return_url: _builtins.str
+    """Where the processor sends the customer back after 3-D Secure."""
+    @_builtins.property
+    def payment_method(self) -> _order_pb2.PaymentMethod:
+        """The payment method, already a PayLoops test token or a processor token."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        payment_method: _order_pb2.PaymentMethod | None = ...,
+        attempt: _builtins.int = ...,
+        return_url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["payment_method", b"payment_method"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "payment_method", b"payment_method", "return_url", b"return_url", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayCheckoutSessionRequest: _TypeAlias = PayCheckoutSessionRequest  # noqa: Y015
+
+@_typing.final
+class PayCheckoutSessionResponse(_message.Message):
+    """Response of PayCheckoutSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def session(self) -> _order_pb2.CheckoutSession:
+        """The session after the payment (COMPLETE when the order was paid)."""
+
+    @_builtins.property
+    def order(self) -> _order_pb2.Order:
+        """The order after the payment reached a final or action-required state, or PROCESSING."""
+
+    def __init__(
+        self,
+        *,
+        session: _order_pb2.CheckoutSession | None = ...,
+        order: _order_pb2.Order | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayCheckoutSessionResponse: _TypeAlias = PayCheckoutSessionResponse  # noqa: Y015
 
 @_typing.final
 class ApplyProcessorEventRequest(_message.Message):

@@ -45,6 +45,16 @@ class OrderInternalServiceStub:
                 request_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileRequest.SerializeToString,
                 response_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileResponse.FromString,
                 _registered_method=True)
+        self.GetCheckoutPage = channel.unary_unary(
+                '/payloops.order.v1.OrderInternalService/GetCheckoutPage',
+                request_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.GetCheckoutPageRequest.SerializeToString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.GetCheckoutPageResponse.FromString,
+                _registered_method=True)
+        self.PayCheckoutSession = channel.unary_unary(
+                '/payloops.order.v1.OrderInternalService/PayCheckoutSession',
+                request_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.PayCheckoutSessionRequest.SerializeToString,
+                response_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.PayCheckoutSessionResponse.FromString,
+                _registered_method=True)
 
 
 class OrderInternalServiceServicer:
@@ -68,6 +78,22 @@ class OrderInternalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCheckoutPage(self, request, context):
+        """What the hosted checkout page shows: the session, its order and the merchant. The
+        session id is the page's only credential (it is in the page's URL).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PayCheckoutSession(self, request, context):
+        """Pays a checkout session's order through the normal pay path, acting for the session's
+        merchant. Only while the session is OPEN; one payment per attempt of the page.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderInternalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +106,16 @@ def add_OrderInternalServiceServicer_to_server(servicer, server):
                     servicer.Reconcile,
                     request_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileRequest.FromString,
                     response_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileResponse.SerializeToString,
+            ),
+            'GetCheckoutPage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckoutPage,
+                    request_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.GetCheckoutPageRequest.FromString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.GetCheckoutPageResponse.SerializeToString,
+            ),
+            'PayCheckoutSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.PayCheckoutSession,
+                    request_deserializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.PayCheckoutSessionRequest.FromString,
+                    response_serializer=payloops_dot_order_dot_v1_dot_order__internal__service__pb2.PayCheckoutSessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +173,60 @@ class OrderInternalService:
             '/payloops.order.v1.OrderInternalService/Reconcile',
             payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileRequest.SerializeToString,
             payloops_dot_order_dot_v1_dot_order__internal__service__pb2.ReconcileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCheckoutPage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.order.v1.OrderInternalService/GetCheckoutPage',
+            payloops_dot_order_dot_v1_dot_order__internal__service__pb2.GetCheckoutPageRequest.SerializeToString,
+            payloops_dot_order_dot_v1_dot_order__internal__service__pb2.GetCheckoutPageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PayCheckoutSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payloops.order.v1.OrderInternalService/PayCheckoutSession',
+            payloops_dot_order_dot_v1_dot_order__internal__service__pb2.PayCheckoutSessionRequest.SerializeToString,
+            payloops_dot_order_dot_v1_dot_order__internal__service__pb2.PayCheckoutSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,6 +42,14 @@ class OrderInternalServiceStub:
     """Compares PayLoops' orders, charges and refunds created in a time window (optionally of
     one merchant) with the processors' own records. Read-only: it changes nothing.
     """
+    GetCheckoutPage: _grpc.UnaryUnaryMultiCallable[_order_internal_service_pb2.GetCheckoutPageRequest, _order_internal_service_pb2.GetCheckoutPageResponse]
+    """What the hosted checkout page shows: the session, its order and the merchant. The
+    session id is the page's only credential (it is in the page's URL).
+    """
+    PayCheckoutSession: _grpc.UnaryUnaryMultiCallable[_order_internal_service_pb2.PayCheckoutSessionRequest, _order_internal_service_pb2.PayCheckoutSessionResponse]
+    """Pays a checkout session's order through the normal pay path, acting for the session's
+    merchant. Only while the session is OPEN; one payment per attempt of the page.
+    """
 
 @_typing.type_check_only
 class OrderInternalServiceAsyncStub(OrderInternalServiceStub):
@@ -56,6 +64,14 @@ class OrderInternalServiceAsyncStub(OrderInternalServiceStub):
     Reconcile: _aio.UnaryUnaryMultiCallable[_order_internal_service_pb2.ReconcileRequest, _order_internal_service_pb2.ReconcileResponse]  # type: ignore[assignment]
     """Compares PayLoops' orders, charges and refunds created in a time window (optionally of
     one merchant) with the processors' own records. Read-only: it changes nothing.
+    """
+    GetCheckoutPage: _aio.UnaryUnaryMultiCallable[_order_internal_service_pb2.GetCheckoutPageRequest, _order_internal_service_pb2.GetCheckoutPageResponse]  # type: ignore[assignment]
+    """What the hosted checkout page shows: the session, its order and the merchant. The
+    session id is the page's only credential (it is in the page's URL).
+    """
+    PayCheckoutSession: _aio.UnaryUnaryMultiCallable[_order_internal_service_pb2.PayCheckoutSessionRequest, _order_internal_service_pb2.PayCheckoutSessionResponse]  # type: ignore[assignment]
+    """Pays a checkout session's order through the normal pay path, acting for the session's
+    merchant. Only while the session is OPEN; one payment per attempt of the page.
     """
 
 class OrderInternalServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -80,6 +96,26 @@ class OrderInternalServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_order_internal_service_pb2.ReconcileResponse, _abc.Awaitable[_order_internal_service_pb2.ReconcileResponse]]:
         """Compares PayLoops' orders, charges and refunds created in a time window (optionally of
         one merchant) with the processors' own records. Read-only: it changes nothing.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCheckoutPage(
+        self,
+        request: _order_internal_service_pb2.GetCheckoutPageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_internal_service_pb2.GetCheckoutPageResponse, _abc.Awaitable[_order_internal_service_pb2.GetCheckoutPageResponse]]:
+        """What the hosted checkout page shows: the session, its order and the merchant. The
+        session id is the page's only credential (it is in the page's URL).
+        """
+
+    @_abc_1.abstractmethod
+    def PayCheckoutSession(
+        self,
+        request: _order_internal_service_pb2.PayCheckoutSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_internal_service_pb2.PayCheckoutSessionResponse, _abc.Awaitable[_order_internal_service_pb2.PayCheckoutSessionResponse]]:
+        """Pays a checkout session's order through the normal pay path, acting for the session's
+        merchant. Only while the session is OPEN; one payment per attempt of the page.
         """
 
 def add_OrderInternalServiceServicer_to_server(servicer: OrderInternalServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

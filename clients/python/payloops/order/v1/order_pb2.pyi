@@ -614,139 +614,334 @@ Global___CheckoutSession: _TypeAlias = CheckoutSession  # noqa: Y015
 
 @_typing.final
 class AnalyticsSummary(_message.Message):
-    """Totals over a merchant's orders in a time range."""
+    """Figures about the calling merchant's orders created in a time range, in one mode
+    (GetAnalyticsSummary). Everything counts the orders created in [from, to) and what
+    happened to them (their payment attempts and refunds), whenever it happened. Money is
+    in minor units per currency: volumes are never added across currencies.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     @_typing.final
-    class Bucket(_message.Message):
-        """Count and volume of one group of orders."""
+    class Volume(_message.Message):
+        """A sum of money in one currency."""
 
         DESCRIPTOR: _descriptor.Descriptor
 
-        KEY_FIELD_NUMBER: _builtins.int
         CURRENCY_FIELD_NUMBER: _builtins.int
-        COUNT_FIELD_NUMBER: _builtins.int
-        VOLUME_FIELD_NUMBER: _builtins.int
-        key: _builtins.str
-        """The group's key: a status, processor or currency."""
+        AMOUNT_FIELD_NUMBER: _builtins.int
         currency: _builtins.str
-        """ISO 4217 currency of volume (volumes are never added across currencies)."""
-        count: _builtins.int
-        """Number of orders."""
-        volume: _builtins.str
-        """Sum of amounts in minor units, as a decimal string (it may exceed 2^31)."""
+        """ISO 4217 upper-case currency code."""
+        amount: _builtins.int
+        """The sum in the currency's minor unit. int64, as the platform's other sums, where a
+        single amount is int32: a sum of many orders can exceed 2^31 - 1. The proto3 JSON
+        mapping writes an int64 as a decimal string ("4200"), so that no client loses
+        digits beyond 2^53 (JavaScript numbers).
+        """
         def __init__(
             self,
             *,
-            key: _builtins.str = ...,
             currency: _builtins.str = ...,
-            count: _builtins.int = ...,
-            volume: _builtins.str = ...,
+            amount: _builtins.int = ...,
         ) -> None: ...
         _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
         def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "currency", b"currency", "key", b"key", "volume", b"volume"]  # noqa: Y015
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "currency", b"currency"]  # noqa: Y015
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
     @_typing.final
-    class ProcessorRate(_message.Message):
-        """Success rate of one processor."""
+    class Refunds(_message.Message):
+        """The non-failed (PENDING or SUCCEEDED) refunds of the orders."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        COUNT_FIELD_NUMBER: _builtins.int
+        VOLUME_FIELD_NUMBER: _builtins.int
+        count: _builtins.int
+        """Number of refunds."""
+        @_builtins.property
+        def volume(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Volume]:
+            """Their amounts, per currency."""
+
+        def __init__(
+            self,
+            *,
+            count: _builtins.int = ...,
+            volume: _abc.Iterable[Global___AnalyticsSummary.Volume] | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "volume", b"volume"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class Totals(_message.Message):
+        """All the orders of the range."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        COUNT_FIELD_NUMBER: _builtins.int
+        VOLUME_FIELD_NUMBER: _builtins.int
+        SUCCEEDED_FIELD_NUMBER: _builtins.int
+        CAPTURED_VOLUME_FIELD_NUMBER: _builtins.int
+        REFUNDS_FIELD_NUMBER: _builtins.int
+        count: _builtins.int
+        """Orders created."""
+        succeeded: _builtins.int
+        """Orders paid: status SUCCEEDED, PARTIALLY_REFUNDED or REFUNDED."""
+        @_builtins.property
+        def volume(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Volume]:
+            """Their amounts, per currency."""
+
+        @_builtins.property
+        def captured_volume(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Volume]:
+            """Money captured (amount_captured summed over every order), per currency."""
+
+        @_builtins.property
+        def refunds(self) -> Global___AnalyticsSummary.Refunds:
+            """Refunds of the orders."""
+
+        def __init__(
+            self,
+            *,
+            count: _builtins.int = ...,
+            volume: _abc.Iterable[Global___AnalyticsSummary.Volume] | None = ...,
+            succeeded: _builtins.int = ...,
+            captured_volume: _abc.Iterable[Global___AnalyticsSummary.Volume] | None = ...,
+            refunds: Global___AnalyticsSummary.Refunds | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["refunds", b"refunds"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["captured_volume", b"captured_volume", "count", b"count", "refunds", b"refunds", "succeeded", b"succeeded", "volume", b"volume"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class StatusTotals(_message.Message):
+        """The orders in one status."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        STATUS_FIELD_NUMBER: _builtins.int
+        COUNT_FIELD_NUMBER: _builtins.int
+        VOLUME_FIELD_NUMBER: _builtins.int
+        status: Global___Order.Status.ValueType
+        """The orders' current status."""
+        count: _builtins.int
+        """Number of orders."""
+        @_builtins.property
+        def volume(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Volume]:
+            """Their amounts, per currency."""
+
+        def __init__(
+            self,
+            *,
+            status: Global___Order.Status.ValueType = ...,
+            count: _builtins.int = ...,
+            volume: _abc.Iterable[Global___AnalyticsSummary.Volume] | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "status", b"status", "volume", b"volume"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class ProcessorTotals(_message.Message):
+        """The payment attempts at one processor."""
 
         DESCRIPTOR: _descriptor.Descriptor
 
         PROCESSOR_FIELD_NUMBER: _builtins.int
-        ATTEMPTS_FIELD_NUMBER: _builtins.int
+        ATTEMPTED_FIELD_NUMBER: _builtins.int
         SUCCEEDED_FIELD_NUMBER: _builtins.int
         SUCCESS_RATE_FIELD_NUMBER: _builtins.int
+        VOLUME_FIELD_NUMBER: _builtins.int
         processor: _builtins.str
-        """The processor."""
-        attempts: _builtins.int
-        """Payment attempts."""
+        """The processor ("stripe", "razorpay")."""
+        attempted: _builtins.int
+        """Charge and authorization attempts that reached a final outcome at the processor:
+        transactions of type CHARGE or AUTHORIZE, SUCCEEDED or FAILED, except the FAILED
+        ones the processor gave no outcome for (failure code PROCESSOR_UNAVAILABLE: it was
+        unavailable, or the attempt was abandoned there; or "cancelled" before it
+        completed). Attempts still PENDING or ACTION_REQUIRED are not counted.
+        """
         succeeded: _builtins.int
-        """Succeeded attempts."""
+        """The attempted ones that SUCCEEDED."""
         success_rate: _builtins.float
-        """succeeded / attempts, 0 when there were none."""
+        """succeeded / attempted, from 0 to 1."""
+        @_builtins.property
+        def volume(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Volume]:
+            """The amounts of the succeeded attempts, per currency."""
+
         def __init__(
             self,
             *,
             processor: _builtins.str = ...,
-            attempts: _builtins.int = ...,
+            attempted: _builtins.int = ...,
             succeeded: _builtins.int = ...,
             success_rate: _builtins.float = ...,
+            volume: _abc.Iterable[Global___AnalyticsSummary.Volume] | None = ...,
         ) -> None: ...
         _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
         def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "processor", b"processor", "succeeded", b"succeeded", "success_rate", b"success_rate"]  # noqa: Y015
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["attempted", b"attempted", "processor", b"processor", "succeeded", b"succeeded", "success_rate", b"success_rate", "volume", b"volume"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class CurrencyTotals(_message.Message):
+        """The orders in one currency."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        CURRENCY_FIELD_NUMBER: _builtins.int
+        COUNT_FIELD_NUMBER: _builtins.int
+        VOLUME_FIELD_NUMBER: _builtins.int
+        SUCCEEDED_FIELD_NUMBER: _builtins.int
+        CAPTURED_VOLUME_FIELD_NUMBER: _builtins.int
+        REFUND_COUNT_FIELD_NUMBER: _builtins.int
+        REFUNDED_VOLUME_FIELD_NUMBER: _builtins.int
+        currency: _builtins.str
+        """ISO 4217 upper-case currency code."""
+        count: _builtins.int
+        """Orders created."""
+        volume: _builtins.int
+        """Their amounts, in minor units (int64: see Volume.amount)."""
+        succeeded: _builtins.int
+        """Orders paid: status SUCCEEDED, PARTIALLY_REFUNDED or REFUNDED."""
+        captured_volume: _builtins.int
+        """Money captured, in minor units."""
+        refund_count: _builtins.int
+        """Non-failed refunds of the orders."""
+        refunded_volume: _builtins.int
+        """Their amounts, in minor units."""
+        def __init__(
+            self,
+            *,
+            currency: _builtins.str = ...,
+            count: _builtins.int = ...,
+            volume: _builtins.int = ...,
+            succeeded: _builtins.int = ...,
+            captured_volume: _builtins.int = ...,
+            refund_count: _builtins.int = ...,
+            refunded_volume: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["captured_volume", b"captured_volume", "count", b"count", "currency", b"currency", "refund_count", b"refund_count", "refunded_volume", b"refunded_volume", "succeeded", b"succeeded", "volume", b"volume"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class FailureCode(_message.Message):
+        """How often one failure code ended a payment attempt."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        CODE_FIELD_NUMBER: _builtins.int
+        COUNT_FIELD_NUMBER: _builtins.int
+        code: _builtins.str
+        """The processor's decline or error code ("card_declined"); "unknown" when it gave none."""
+        count: _builtins.int
+        """Attempts that failed with it (those counted in ProcessorTotals.attempted)."""
+        def __init__(
+            self,
+            *,
+            code: _builtins.str = ...,
+            count: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "count", b"count"]  # noqa: Y015
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
     @_typing.final
     class Day(_message.Message):
-        """Totals of one UTC day."""
+        """The orders created on one UTC day."""
 
         DESCRIPTOR: _descriptor.Descriptor
 
         DATE_FIELD_NUMBER: _builtins.int
         COUNT_FIELD_NUMBER: _builtins.int
+        VOLUME_FIELD_NUMBER: _builtins.int
         SUCCEEDED_FIELD_NUMBER: _builtins.int
+        CAPTURED_VOLUME_FIELD_NUMBER: _builtins.int
         date: _builtins.str
-        """The day, YYYY-MM-DD."""
+        """The day, YYYY-MM-DD (UTC)."""
         count: _builtins.int
         """Orders created that day."""
         succeeded: _builtins.int
-        """Orders succeeded that day."""
+        """Of those, orders paid: status SUCCEEDED, PARTIALLY_REFUNDED or REFUNDED."""
+        @_builtins.property
+        def volume(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Volume]:
+            """Their amounts, per currency."""
+
+        @_builtins.property
+        def captured_volume(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Volume]:
+            """Money captured on those orders, per currency."""
+
         def __init__(
             self,
             *,
             date: _builtins.str = ...,
             count: _builtins.int = ...,
+            volume: _abc.Iterable[Global___AnalyticsSummary.Volume] | None = ...,
             succeeded: _builtins.int = ...,
+            captured_volume: _abc.Iterable[Global___AnalyticsSummary.Volume] | None = ...,
         ) -> None: ...
         _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
         def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "date", b"date", "succeeded", b"succeeded"]  # noqa: Y015
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["captured_volume", b"captured_volume", "count", b"count", "date", b"date", "succeeded", b"succeeded", "volume", b"volume"]  # noqa: Y015
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    TOTALS_FIELD_NUMBER: _builtins.int
     BY_STATUS_FIELD_NUMBER: _builtins.int
     BY_PROCESSOR_FIELD_NUMBER: _builtins.int
     BY_CURRENCY_FIELD_NUMBER: _builtins.int
-    SUCCESS_RATES_FIELD_NUMBER: _builtins.int
-    DAYS_FIELD_NUMBER: _builtins.int
+    FAILURE_CODES_FIELD_NUMBER: _builtins.int
+    DAILY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def by_status(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Bucket]:
-        """By order status."""
+    def totals(self) -> Global___AnalyticsSummary.Totals:
+        """Totals over every order of the range."""
 
     @_builtins.property
-    def by_processor(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Bucket]:
-        """By processor."""
+    def by_status(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.StatusTotals]:
+        """One entry per order status present, in the order of Order.Status."""
 
     @_builtins.property
-    def by_currency(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Bucket]:
-        """By currency."""
+    def by_processor(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.ProcessorTotals]:
+        """One entry per processor with attempts, by processor name; success rate per processor."""
 
     @_builtins.property
-    def success_rates(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.ProcessorRate]:
-        """Success rate by processor."""
+    def by_currency(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.CurrencyTotals]:
+        """One entry per currency present, by currency code."""
 
     @_builtins.property
-    def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Day]:
-        """Per-day series."""
+    def failure_codes(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.FailureCode]:
+        """The ten most frequent failure codes of the attempts, most frequent first."""
+
+    @_builtins.property
+    def daily(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnalyticsSummary.Day]:
+        """One entry per UTC day the range touches, oldest first; days without orders count 0."""
 
     def __init__(
         self,
         *,
-        by_status: _abc.Iterable[Global___AnalyticsSummary.Bucket] | None = ...,
-        by_processor: _abc.Iterable[Global___AnalyticsSummary.Bucket] | None = ...,
-        by_currency: _abc.Iterable[Global___AnalyticsSummary.Bucket] | None = ...,
-        success_rates: _abc.Iterable[Global___AnalyticsSummary.ProcessorRate] | None = ...,
-        days: _abc.Iterable[Global___AnalyticsSummary.Day] | None = ...,
+        totals: Global___AnalyticsSummary.Totals | None = ...,
+        by_status: _abc.Iterable[Global___AnalyticsSummary.StatusTotals] | None = ...,
+        by_processor: _abc.Iterable[Global___AnalyticsSummary.ProcessorTotals] | None = ...,
+        by_currency: _abc.Iterable[Global___AnalyticsSummary.CurrencyTotals] | None = ...,
+        failure_codes: _abc.Iterable[Global___AnalyticsSummary.FailureCode] | None = ...,
+        daily: _abc.Iterable[Global___AnalyticsSummary.Day] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["totals", b"totals"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_currency", b"by_currency", "by_processor", b"by_processor", "by_status", b"by_status", "days", b"days", "success_rates", b"success_rates"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_currency", b"by_currency", "by_processor", b"by_processor", "by_status", b"by_status", "daily", b"daily", "failure_codes", b"failure_codes", "totals", b"totals"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

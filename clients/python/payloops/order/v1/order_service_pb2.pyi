@@ -428,29 +428,37 @@ Global___ExpireCheckoutSessionRequest: _TypeAlias = ExpireCheckoutSessionRequest
 
 @_typing.final
 class GetAnalyticsSummaryRequest(_message.Message):
-    """Request of GetAnalyticsSummary."""
+    """Request of GetAnalyticsSummary. The range is on order creation time and at most 366
+    days long; without from and to it is the last 30 days.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     START_TIME_FIELD_NUMBER: _builtins.int
     END_TIME_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    mode: _builtins.str
+    """Whose orders: "test" or "live"; default the caller's mode ("test" for a dashboard token)."""
     @_builtins.property
     def start_time(self) -> _timestamp_pb2.Timestamp:
-        """Start of the range, inclusive (query parameter "from", RFC 3339)."""
+        """Start of the range, inclusive (query parameter "from", RFC 3339). Default: 30 days
+        before to.
+        """
 
     @_builtins.property
     def end_time(self) -> _timestamp_pb2.Timestamp:
-        """End of the range, exclusive (query parameter "to", RFC 3339)."""
+        """End of the range, exclusive (query parameter "to", RFC 3339), after from. Default: now."""
 
     def __init__(
         self,
         *,
         start_time: _timestamp_pb2.Timestamp | None = ...,
         end_time: _timestamp_pb2.Timestamp | None = ...,
+        mode: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "mode", b"mode", "start_time", b"start_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -28,11 +28,19 @@ def timestamp(value: Any) -> datetime | None:
 
 
 def json_field(
-    *, key: str | None = None, parse: Callable[[Any], Any] | None = None, default: Any = None, secret: bool = False
+    *,
+    key: str | None = None,
+    parse: Callable[[Any], Any] | None = None,
+    default: Any = None,
+    factory: Callable[[], Any] | None = None,
+    secret: bool = False,
 ) -> Any:
     """A model attribute read from JSON `key` (default: its camelCase name), converted by
-    `parse`; a `secret` one is left out of repr."""
+    `parse`; its default is `default`, or a new `factory()` for each object; a `secret`
+    one is left out of repr."""
     metadata = {"key": key, "parse": parse}
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=metadata, repr=not secret)
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=type(default), metadata=metadata, repr=not secret)
     return dataclasses.field(default=default, metadata=metadata, repr=not secret)

@@ -78,28 +78,18 @@ class Transaction(Model):
 
 @dataclass(frozen=True)
 class CheckoutSession(Model):
+    """A hosted payment page for an order: send the customer to `url`. It comes back to
+    `success_url` after paying, or to `cancel_url`."""
+
     id: str = ""
     order_id: str = ""
     url: str = ""
+    # OPEN, then COMPLETE (the order was paid) or EXPIRED (expired, or the order was cancelled).
     status: str = ""
     success_url: str = ""
     cancel_url: str = ""
     expires_at: datetime | None = json_field(parse=timestamp)
     created_at: datetime | None = json_field(parse=timestamp)
-
-
-@dataclass(frozen=True)
-class AnalyticsSummary(Model):
-    """Totals over a time range; the groups are kept as the API returns them."""
-
-    totals: dict[str, Any] = json_field(default={})
-    by_status: list[dict[str, Any]] = json_field(default=[])
-    by_processor: list[dict[str, Any]] = json_field(default=[])
-    by_currency: list[dict[str, Any]] = json_field(default=[])
-    failure_codes: list[dict[str, Any]] = json_field(default=[])
-    daily: list[dict[str, Any]] = json_field(default=[])
-    success_rates: list[dict[str, Any]] = json_field(default=[])
-    days: list[dict[str, Any]] = json_field(default=[])
 
 
 def transactions_of(answer: dict[str, Any]) -> list[Transaction]:

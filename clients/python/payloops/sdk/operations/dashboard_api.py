@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -22,6 +22,7 @@ from ..models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
+    WebhookEventType,
 )
 from ..models.base import Model, list_of
 
@@ -39,8 +40,12 @@ def _items(key: str, parse_list: Callable[[Any], list[M]]) -> Callable[[JSONObje
     return parse
 
 
-def _rfc3339(value: datetime | str) -> str:
-    return value.isoformat() if isinstance(value, datetime) else value
+def _rfc3339(value: datetime | str | None) -> str | None:
+    """A datetime as RFC 3339 (a naive one is taken as UTC); a string as given."""
+    if isinstance(value, datetime):
+        # timezone.utc, not datetime.UTC: the SDK supports Python 3.10.
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()  # noqa: UP017
+    return value
 
 
 def register(*, email: str, password: str, name: str) -> Call[DashboardSession]:
@@ -130,7 +135,8 @@ def list_webhook_endpoints() -> Call[list[WebhookEndpoint]]:
     return Call("GET", "/api/webhook-endpoints", _items("webhookEndpoints", list_of(WebhookEndpoint)))
 
 
-def create_webhook_endpoint(*, url: str, events: Sequence[str] | None = None) -> Call[WebhookEndpoint]:
+def create_webhook_endpoint(*, url: str, events: Sequence[WebhookEventType] | None = None) -> Call[WebhookEndpoint]:
+    """Without `events` the endpoint receives every event type."""
     body = compact(url=url, events=list(events) if events is not None else None)
     return Call("POST", "/api/webhook-endpoints", WebhookEndpoint.from_json, body)
 
@@ -140,7 +146,7 @@ def delete_webhook_endpoint(endpoint_id: str) -> Call[WebhookEndpoint]:
 
 
 def list_webhook_events(
-    *, page_size: int | None = None, type: str | None = None, delivery_status: str | None = None
+    *, page_size: int | None = None, type: WebhookEventType | None = None, delivery_status: str | None = None
 ) -> PageCall[WebhookEvent]:
     query = query_of(pageSize=page_size, type=type, deliveryStatus=delivery_status)
     return PageCall("/api/webhook-events", query, "events", WebhookEvent.from_json)
@@ -155,6 +161,11 @@ def list_dashboard_orders(*, page_size: int | None = None, status: str | None = 
     return PageCall("/api/orders", query_of(pageSize=page_size, status=status), "orders", Order.from_json)
 
 
-def analytics_summary(*, start: datetime | str, end: datetime | str, mode: str | None = None) -> Call[AnalyticsSummary]:
+def analytics_summary(
+    *, start: datetime | str | None = None, end: datetime | str | None = None, mode: str | None = None
+) -> Call[AnalyticsSummary]:
+    """Figures about the orders created in [start, end) (RFC 3339 strings or datetimes, a
+    naive one taken as UTC; at most 366 days apart): by default the 30 days before `end`,
+    which defaults to now. `mode` is "test" (the default) or "live"."""
     query = query_of(**{"from": _rfc3339(start), "to": _rfc3339(end)}, mode=mode)
     return Call("GET", "/api/analytics/summary", AnalyticsSummary.from_json, query=query)

@@ -87,6 +87,10 @@ def create_checkout_session(
     expires_in_seconds: int | None = None,
     idempotency_key: str | None = None,
 ) -> Call[CheckoutSession]:
+    """A hosted payment page for the order (CREATED or FAILED, test mode): redirect the
+    customer to the session's `url`. `expires_in_seconds` is 1800 to 86400 (default 86400).
+    One OPEN session per order: a second raises ConflictError CHECKOUT_SESSION_ALREADY_OPEN
+    with the open one's id in `error.metadata["sessionId"]`."""
     body = compact(orderId=order_id, successUrl=success_url, cancelUrl=cancel_url, expiresInSeconds=expires_in_seconds)
     return Call("POST", "/v1/checkout/sessions", CheckoutSession.from_json, body, idempotency_key=idempotency_key)
 
@@ -96,5 +100,8 @@ def retrieve_checkout_session(session_id: str) -> Call[CheckoutSession]:
 
 
 def expire_checkout_session(session_id: str, *, idempotency_key: str | None = None) -> Call[CheckoutSession]:
+    """Closes an OPEN session (its page stops taking payments); any other raises
+    InvalidRequestError CHECKOUT_SESSION_NOT_OPEN, and one whose page is taking a payment
+    right now CHECKOUT_SESSION_PAYMENT_IN_FLIGHT."""
     path = f"/v1/checkout/sessions/{_id(session_id)}/expire"
     return Call("POST", path, CheckoutSession.from_json, idempotency_key=idempotency_key)

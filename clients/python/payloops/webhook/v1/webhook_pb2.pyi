@@ -37,7 +37,8 @@ class WebhookEvent(_message.Message):
     """Opaque identifier, prefixed "evt_"."""
     type: _builtins.str
     """"order.succeeded", "order.failed", "order.requires_action", "order.authorized",
-    "order.cancelled", "refund.succeeded" or "refund.failed".
+    "order.cancelled", "refund.succeeded", "refund.failed", "checkout.session.completed"
+    or "checkout.session.expired".
     """
     sequence: _builtins.int
     """Per-subject sequence number: events about one order are numbered 1, 2, ..."""
