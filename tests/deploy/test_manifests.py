@@ -1,9 +1,10 @@
 """The Kubernetes manifests in deploy/ agree with the code they deploy.
 
 No cluster and no network: the manifests are parsed and checked against what the
-launcher starts (launcher.platform.SERVICE_NAMES / service_module) and against each
-service's Settings class, so a new required setting, a renamed variable, a new
-component or a peer address pointing nowhere fails here instead of at rollout.
+launcher starts (launcher.platform.SERVICE_NAMES / service_module, and the web service)
+and against each service's Settings class, so a new required setting, a renamed
+variable, a new component or a peer address pointing nowhere fails here instead of at
+rollout. The image (deploy/Dockerfile) is read, not built.
 """
 
 from __future__ import annotations
@@ -11,19 +12,24 @@ from __future__ import annotations
 import base64
 import importlib
 import importlib.util
+import inspect
 import json
 import re
+import shlex
+import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from launcher.platform import SERVICE_MODULES, SERVICE_NAMES, service_module
+import launcher.platform
+from launcher.platform import SERVICE_MODULES, SERVICE_NAMES, PlatformConfig, service_module
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -33,6 +39,12 @@ README = DEPLOY / "README.md"
 DOCKERFILE = DEPLOY / "Dockerfile"
 IMAGE = "payloops"
 MIGRATE_MODULE = "services.common.migrate"
+# The web service: started by the launcher as the HTTP component "web" (PlatformConfig.with_web),
+# not one of SERVICE_NAMES (test_the_launcher_starts_the_web_service guards these two).
+WEB = "web"
+WEB_MODULE = "services.web"
+# Every Python server component the launcher starts -> its module.
+COMPONENT_MODULES: dict[str, str] = {**{name: service_module(name) for name in SERVICE_NAMES}, WEB: WEB_MODULE}
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 Manifest = dict[str, Any]
@@ -243,8 +255,8 @@ def _deployment_running(module: str) -> Manifest:
 
 
 def _component_deployments() -> Iterator[tuple[str, Manifest]]:
-    for name in SERVICE_NAMES:
-        yield name, _deployment_running(service_module(name))
+    for name, module in COMPONENT_MODULES.items():
+        yield name, _deployment_running(module)
 
 
 def test_manifests_parse_and_name_no_unknown_kinds() -> None:
@@ -259,14 +271,24 @@ def test_the_launcher_components_are_known() -> None:
     assert set(SERVICE_MODULES) <= set(SERVICE_NAMES)
 
 
-@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_the_launcher_starts_the_web_service() -> None:
+    # Guards WEB / WEB_MODULE: the launcher starts `python -m services.web` as component
+    # "web" when PlatformConfig.with_web is set.
+    assert "with_web" in {f.name for f in fields(PlatformConfig)}
+    source = inspect.getsource(launcher.platform)
+    assert re.search(rf'"-m",\s*"{re.escape(WEB_MODULE)}"', source), f"the launcher no longer runs {WEB_MODULE}"
+    assert WEB not in SERVICE_NAMES
+    assert importlib.util.find_spec(WEB_MODULE) is not None
+
+
+@pytest.mark.parametrize("name", COMPONENT_MODULES)
 def test_every_component_has_a_deployment_running_its_module(name: str) -> None:
-    deployment = _deployment_running(service_module(name))
+    deployment = _deployment_running(COMPONENT_MODULES[name])
     assert _container(deployment)["image"].split(":")[0] == IMAGE
 
 
 def test_no_deployment_runs_a_module_the_launcher_does_not_start() -> None:
-    modules = {service_module(name) for name in SERVICE_NAMES}
+    modules = set(COMPONENT_MODULES.values())
     for name, deployment in DEPLOYMENTS.items():
         module = _module(deployment)
         if module is None:
@@ -275,9 +297,9 @@ def test_no_deployment_runs_a_module_the_launcher_does_not_start() -> None:
             assert module in modules, f"{name}: python -m {module} is not a component the launcher starts"
 
 
-@pytest.mark.parametrize("name", SERVICE_NAMES)
+@pytest.mark.parametrize("name", COMPONENT_MODULES)
 def test_settings_are_provided_and_known(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    module = service_module(name)
+    module = COMPONENT_MODULES[name]
     deployment = _deployment_running(module)
     settings = _settings_class(module)
     known, required = _env_names(settings)
@@ -292,9 +314,8 @@ def test_settings_are_provided_and_known(name: str, monkeypatch: pytest.MonkeyPa
     assert getattr(built, "webhook_allow_loopback", False) is False
 
 
-@pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_grpc_probes_on_the_served_port(name: str) -> None:
-    deployment = _deployment_running(service_module(name))
+def _served_port(deployment: Manifest) -> int:
+    """The port the component listens on (PORT), reachable from outside the pod."""
     label = deployment["metadata"]["name"]
     env = _env(deployment)
     assert env["LISTEN_HOST"].value not in LOOPBACK_HOSTS, f"{label}: LISTEN_HOST on loopback: probes cannot reach it"
@@ -303,12 +324,46 @@ def test_grpc_probes_on_the_served_port(name: str) -> None:
     port = int(port_value)
     container = _container(deployment)
     assert port in [p["containerPort"] for p in container.get("ports", [])], f"{label}: PORT is not a containerPort"
+    return port
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_grpc_probes_on_the_served_port(name: str) -> None:
+    deployment = _deployment_running(service_module(name))
+    label = deployment["metadata"]["name"]
+    port = _served_port(deployment)
+    container = _container(deployment)
     for probe in ("readinessProbe", "livenessProbe"):
         assert probe in container, f"{label}: no {probe}"
         grpc = container[probe].get("grpc")
         assert grpc is not None, f"{label}: {probe} is not a gRPC health probe"
         assert grpc.get("port") == port, f"{label}: {probe} checks port {grpc.get('port')}, the service serves {port}"
         assert grpc.get("service", "") == "", f"{label}: {probe} asks for a service the health servicer may not set"
+
+
+def test_web_http_probes_on_the_served_port() -> None:
+    deployment = _deployment_running(WEB_MODULE)
+    label = deployment["metadata"]["name"]
+    port = _served_port(deployment)
+    container = _container(deployment)
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert probe in container, f"{label}: no {probe}"
+        http = container[probe].get("httpGet")
+        assert http is not None, f"{label}: {probe} is not an HTTP probe (the web service serves HTTP/1.1, not gRPC)"
+        assert http.get("path") == "/healthz", f"{label}: {probe} checks {http.get('path')}, not /healthz"
+        assert http.get("port") in (port, _port_name(container, port)), f"{label}: {probe} is not on port {port}"
+        assert http.get("scheme", "HTTP") == "HTTP", f"{label}: {probe} uses {http.get('scheme')}"
+    # Its Service: port 8080, named http, on the served port.
+    service_name = deployment["metadata"]["name"]
+    assert _service_target(service_name, 8080, label) is deployment
+    (service_port,) = [p for p in SERVICES[service_name]["spec"]["ports"] if p["port"] == 8080]
+    assert service_port["name"] == "http"
+    assert service_port.get("targetPort", 8080) in (port, _port_name(container, port))
+
+
+def _port_name(container: dict[str, Any], port: int) -> str | None:
+    names = [p.get("name") for p in container.get("ports", []) if p["containerPort"] == port]
+    return names[0] if names else None
 
 
 def _service_target(service_name: str, port: int, user: str) -> Manifest:
@@ -389,15 +444,37 @@ def test_gateway_upstreams_are_services() -> None:
     configmap = CONFIGMAPS[render.CONFIGMAP_NAME]
     envoy = yaml.safe_load(configmap["data"][render.CONFIG_KEY])
     clusters = {c["name"]: c for c in envoy["static_resources"]["clusters"]}
-    for name in ("merchant", "order", "webhook"):
+    assert {"merchant", "order", "webhook", WEB} <= set(render.UPSTREAMS)
+    for name in render.UPSTREAMS:
         cluster = clusters[name]
         assert cluster["type"] in {"STRICT_DNS", "LOGICAL_DNS"}, f"cluster {name}: {cluster['type']}"
+        # gRPC upstreams over h2c, the web service over HTTP/1.1: as its Service says.
+        http2 = "http2_protocol_options" in yaml.safe_dump(cluster)
         for locality in cluster["load_assignment"]["endpoints"]:
             for lb_endpoint in locality["lb_endpoints"]:
                 socket = lb_endpoint["endpoint"]["address"]["socket_address"]
                 assert socket["address"] not in LOOPBACK_HOSTS, f"cluster {name} on loopback"
-                target = _service_target(socket["address"].split(".")[0], socket["port_value"], f"cluster {name}")
-                assert _module(target) == service_module(name)
+                service_name, port = socket["address"].split(".")[0], socket["port_value"]
+                target = _service_target(service_name, port, f"cluster {name}")
+                assert _module(target) == COMPONENT_MODULES[name], (
+                    f"cluster {name} reaches {target['metadata']['name']}, not python -m {COMPONENT_MODULES[name]}"
+                )
+                (service_port,) = [p for p in SERVICES[service_name]["spec"]["ports"] if p["port"] == port]
+                expected = "grpc" if http2 else "http"
+                assert service_port.get("appProtocol") == expected, (
+                    f"cluster {name}: Service {service_name} port {port} should have appProtocol {expected}"
+                )
+
+
+def test_gateway_web_upstream_is_the_web_service() -> None:
+    render = _render_gateway()
+    assert render.UPSTREAMS[WEB] == (WEB, 8080)
+    envoy = yaml.safe_load(CONFIGMAPS[render.CONFIGMAP_NAME]["data"][render.CONFIG_KEY])
+    (cluster,) = [c for c in envoy["static_resources"]["clusters"] if c["name"] == WEB]
+    assert "http2_protocol_options" not in yaml.safe_dump(cluster), "the web service speaks HTTP/1.1 only"
+    (lb_endpoint,) = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    socket = lb_endpoint["endpoint"]["address"]["socket_address"]
+    assert _service_target(socket["address"], socket["port_value"], "cluster web") is _deployment_running(WEB_MODULE)
 
 
 def test_gateway_deployment_mounts_config_and_descriptors() -> None:
@@ -468,6 +545,33 @@ def test_kustomization_lists_every_manifest_but_the_job() -> None:
     assert [image["name"] for image in kustomization["images"]] == [IMAGE]
 
 
+@pytest.mark.parametrize("name", COMPONENT_MODULES)
+def test_kustomization_applies_every_component(name: str) -> None:
+    resources = set(yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())["resources"])
+    deployment = _deployment_running(COMPONENT_MODULES[name])
+    files = [path.name for path in _manifest_files() if deployment in _load(path)]
+    assert len(files) == 1 and files[0] in resources, f"{files} not in kustomization.yaml"
+
+
+def test_order_checkout_base_url_is_the_public_origin() -> None:
+    """The hosted checkout pages' URLs are built from it: the gateway's public origin, set
+    by the operator (the README says so), never the development default on loopback."""
+    settings = _settings_class(service_module("order"))
+    assert "CHECKOUT_BASE_URL" in _env_names(settings)[0]
+    env = _env(_deployment_running(service_module("order")))
+    assert "CHECKOUT_BASE_URL" in env, "order: CHECKOUT_BASE_URL not provided (the default is a loopback URL)"
+    var = env["CHECKOUT_BASE_URL"]
+    assert var.value is not None and var.source == "ConfigMap payloops-config", var.source
+    url = urlsplit(var.value)
+    assert url.scheme == "https", f"CHECKOUT_BASE_URL={var.value}: customers enter card details there, use https"
+    assert url.hostname and url.hostname not in LOOPBACK_HOSTS, f"CHECKOUT_BASE_URL={var.value}"
+    assert url.path in ("", "/") and not url.query and not url.fragment, (
+        f"CHECKOUT_BASE_URL={var.value}: an origin only (the gateway serves /checkout/ at its root)"
+    )
+    readme = README.read_text()
+    assert "CHECKOUT_BASE_URL" in readme and var.value in readme, "deploy/README.md: how to set CHECKOUT_BASE_URL"
+
+
 def test_production_switches() -> None:
     config = CONFIGMAPS["payloops-config"]["data"]
     assert config["PAYLOOPS_ENV"] == "prod"
@@ -506,3 +610,140 @@ def test_dockerfile_runs_unprivileged_without_secrets() -> None:
         assert secret not in text, f"the Dockerfile mentions {secret}"
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text()
     assert "**/.env" in ignore
+
+
+# -- the image ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str
+    args: str
+
+
+def _dockerfile_stages() -> list[list[Instruction]]:
+    """deploy/Dockerfile's build stages, each a list of instructions (FROM first)."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    stages: list[list[Instruction]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, args = line.partition(" ")
+        instruction = Instruction(keyword.upper(), args.strip())
+        if instruction.keyword == "FROM":
+            stages.append([])
+        assert stages, f"Dockerfile: {line!r} before any FROM"
+        stages[-1].append(instruction)
+    return stages
+
+
+def _stage_name(stage: list[Instruction]) -> str | None:
+    words = stage[0].args.split()
+    return words[2] if len(words) == 3 and words[1].upper() == "AS" else None
+
+
+def _image_env(stage: list[Instruction]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for instruction in stage:
+        if instruction.keyword == "ENV":
+            for pair in shlex.split(instruction.args):
+                key, sep, value = pair.partition("=")
+                assert sep, f"Dockerfile: ENV {instruction.args!r}: use the KEY=value form"
+                env[key] = value
+    return env
+
+
+def _dockerignored(path: str) -> bool:
+    """Whether deploy/Dockerfile.dockerignore keeps `path` (relative to the repository root)
+    out of the build context: the last matching pattern wins, a pattern matching a parent
+    directory matches the path."""
+    ignored = False
+    parents = [str(PurePosixPath(*PurePosixPath(path).parts[: i + 1])) for i in range(len(PurePosixPath(path).parts))]
+    for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        pattern = line.removeprefix("!").strip("/")
+        regex = "".join(
+            ".*" if token == "**" else "[^/]*" if token == "*" else "[^/]" if token == "?" else re.escape(token)
+            for token in re.split(r"(\*\*|\*|\?)", pattern)
+        )
+        if any(re.fullmatch(regex, parent) for parent in parents):
+            ignored = not negated
+    return ignored
+
+
+def test_image_holds_the_dashboard_build_where_the_web_service_reads_it() -> None:
+    stages = _dockerfile_stages()
+    final = stages[-1]
+    assert re.match(r"python:3\.11-slim\b", final[0].args), "the final image is python:3.11-slim"
+    # A Node 20 stage builds the dashboard from its lockfile.
+    node = [s for s in stages if re.match(r"node:20(\b|[.-])", s[0].args)]
+    assert len(node) == 1, "expected one Node 20 stage (FROM node:20… AS <name>) building the dashboard"
+    (stage,) = node
+    name = _stage_name(stage)
+    assert name, "the Node stage needs a name (FROM node:20… AS <name>)"
+    workdirs = [i.args for i in stage if i.keyword == "WORKDIR"]
+    assert workdirs and PurePosixPath(workdirs[-1]).name == "dashboard", "the Node stage works in .../dashboard"
+    workdir = PurePosixPath(workdirs[-1])
+    runs = " && ".join(i.args for i in stage if i.keyword == "RUN")
+    assert re.search(r"\bnpm ci\b", runs) and re.search(r"\bnpm run build\b", runs), runs
+    assert (REPO / "dashboard" / "package-lock.json").is_file(), "npm ci needs dashboard/package-lock.json"
+    assert (REPO / "dashboard" / "package.json").is_file()
+    # Only the build output reaches the final image, at DASHBOARD_DIR.
+    copies = [i.args.split() for i in final if i.keyword == "COPY" and i.args.startswith(f"--from={name} ")]
+    assert len(copies) == 1 and len(copies[0]) == 3, f"expected one COPY --from={name} <build> <dir>: {copies}"
+    _, source, destination = copies[0]
+    assert PurePosixPath(source) == workdir / "build", f"copy only the build output ({workdir / 'build'}), not {source}"
+    image_env = _image_env(final)
+    assert "DASHBOARD_DIR" in image_env, "the final image sets DASHBOARD_DIR (the default is a path in the sources)"
+    assert PurePosixPath(image_env["DASHBOARD_DIR"]) == PurePosixPath(destination)
+    web_settings = _settings_class(WEB_MODULE)
+    assert "DASHBOARD_DIR" in _env_names(web_settings)[0], "the web service no longer reads DASHBOARD_DIR"
+    # The web Deployment does not point it elsewhere.
+    web_env = _env(_deployment_running(WEB_MODULE))
+    if "DASHBOARD_DIR" in web_env:
+        assert web_env["DASHBOARD_DIR"].value == image_env["DASHBOARD_DIR"]
+
+
+def test_image_build_context_has_the_dashboard_sources_only() -> None:
+    for path in ("dashboard/package.json", "dashboard/package-lock.json", "dashboard/src/app.html"):
+        assert not _dockerignored(path), f"{path} is needed by the dashboard build"
+    for path in (
+        "dashboard/node_modules/vite/package.json",
+        "dashboard/build/index.html",
+        "dashboard/.svelte-kit/tsconfig.json",
+        "dashboard/.env",
+        "services/__pycache__/x.pyc",
+        "tests/deploy/test_manifests.py",
+    ):
+        assert _dockerignored(path), f"{path} should not be sent to the build"
+    for path in ("pyproject.toml", "services/web/app.py", "services/web/static/checkout.css"):
+        assert not _dockerignored(path), f"{path} is needed by the image"
+
+
+def test_web_service_files_are_packaged() -> None:
+    """The image installs the project with `pip install .`: the files the web service
+    serves from its package (services/web/static) must be package data in pyproject.toml."""
+    package_data: dict[str, list[str]] = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    static: Path = importlib.import_module(f"{WEB_MODULE}.app").STATIC
+    files = [f for f in static.rglob("*") if f.is_file()]
+    assert files, f"nothing in {static}"
+    for file in files:
+        packages = [d for d in file.parents if d.is_relative_to(REPO / "services") and (d / "__init__.py").is_file()]
+        included = any(
+            file in set(package_dir.glob(pattern))
+            for package_dir in packages
+            for pattern in [
+                *package_data.get("*", []),
+                *package_data.get(".".join(package_dir.relative_to(REPO).parts), []),
+            ]
+        )
+        assert included, (
+            f"{file.relative_to(REPO)} is not package data: the image would not have it "
+            f"(pyproject.toml [tool.setuptools.package-data])"
+        )

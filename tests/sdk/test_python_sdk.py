@@ -3,6 +3,7 @@ webhook-verification behaviour against local servers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -19,21 +21,27 @@ from typing import TypeVar
 import payloops
 import pytest
 from payloops import (
+    AnalyticsSummary,
     APIConnectionError,
-    APIError,
     AsyncDashboard,
     AsyncPayLoops,
     AuthenticationError,
+    CheckoutSession,
     ConflictError,
     Dashboard,
     InvalidRequestError,
     NotFoundError,
+    Order,
     PayLoops,
     PayLoopsError,
     RateLimitError,
+    Refund,
     RetryPolicy,
+    RoutingSimulation,
+    WebhookEvent,
     WebhookVerificationError,
 )
+from payloops.sdk import WEBHOOK_EVENT_TYPES, Volume, WebhookEventType, volumes_by_currency
 from payloops.sdk._http.exchange import retry_after_seconds
 
 from launcher.platform import Platform
@@ -45,6 +53,8 @@ ROOT = Path(__file__).resolve().parents[2]
 VISA = {"type": "card", "token": "pm_card_visa"}
 DECLINED = {"type": "card", "token": "pm_card_visa_chargeDeclined"}
 THREE_D_SECURE = {"type": "card", "token": "pm_card_authenticationRequired"}
+SUCCESS_URL = "https://shop.example/thanks?cart=7"
+CANCEL_URL = "https://shop.example/cart"
 FAST_RETRIES = RetryPolicy(max_network_retries=2, initial_delay=0.05, max_delay=0.2)
 
 T = TypeVar("T")
@@ -147,21 +157,6 @@ def test_list_walks_every_page(platform: Platform) -> None:
     assert sorted(listed) == sorted(created) and len(listed) == 5
 
 
-def test_checkout_sessions_are_not_served_yet(client: PayLoops) -> None:
-    order = client.orders.create(amount=1500, currency="USD")
-    attempts: list[Callable[[], object]] = [
-        lambda: client.checkout.sessions.create(
-            order_id=order.id, success_url="https://shop.example/ok", cancel_url="https://shop.example/no"
-        ),
-        lambda: client.checkout.sessions.retrieve("cs_unknown"),
-        lambda: client.checkout.sessions.expire("cs_unknown"),
-    ]
-    for attempt in attempts:
-        with pytest.raises(APIError) as raised:
-            attempt()
-        assert raised.value.http_status == 501 and raised.value.message
-
-
 def test_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAYLOOPS_BASE_URL", "http://127.0.0.1:9/")
     with PayLoops("sk_test_x") as from_env, PayLoops("sk_test_x", base_url="http://127.0.0.1:7") as given:
@@ -186,6 +181,122 @@ async def test_async_client_flow(platform: Platform, merchant: Merchant) -> None
         assert (await dashboard.merchant.retrieve()).id == merchant.account.merchant_id
         events = [event async for event in dashboard.webhook_events.list(page_size=1)]
         assert all(event.id.startswith("evt_") for event in events)
+
+
+# --- checkout sessions --------------------------------------------------------------------
+
+
+def open_checkout(client: PayLoops, order_id: str, expires_in_seconds: int | None = None) -> CheckoutSession:
+    return client.checkout.sessions.create(
+        order_id=order_id, success_url=SUCCESS_URL, cancel_url=CANCEL_URL, expires_in_seconds=expires_in_seconds
+    )
+
+
+def test_checkout_session_create_retrieve_expire(platform: Platform, client: PayLoops) -> None:
+    order = client.orders.create(amount=1500, currency="USD")
+    session = open_checkout(client, order.id)
+    assert isinstance(session, CheckoutSession) and session.id.startswith("cs_")
+    assert (session.order_id, session.status) == (order.id, "OPEN")
+    assert (session.success_url, session.cancel_url) == (SUCCESS_URL, CANCEL_URL)
+    assert session.url == f"{platform.gateway_url}/checkout/{session.id}"
+    assert session.created_at is not None and session.expires_at is not None
+    assert session.expires_at - session.created_at == timedelta(days=1)  # the default lifetime
+    assert client.checkout.sessions.retrieve(session.id) == session
+
+    with pytest.raises(ConflictError) as already:
+        open_checkout(client, order.id)
+    assert (already.value.http_status, already.value.reason) == (409, "CHECKOUT_SESSION_ALREADY_OPEN")
+    assert already.value.metadata["sessionId"] == session.id
+
+    expired = client.checkout.sessions.expire(session.id)
+    assert (expired.id, expired.status, expired.order_id) == (session.id, "EXPIRED", order.id)
+    with pytest.raises(InvalidRequestError) as again:
+        client.checkout.sessions.expire(session.id)
+    assert (again.value.http_status, again.value.reason) == (400, "CHECKOUT_SESSION_NOT_OPEN")
+    assert client.checkout.sessions.retrieve(session.id).status == "EXPIRED"
+    # The order is still payable: it gets a new session.
+    assert open_checkout(client, order.id, expires_in_seconds=3600).status == "OPEN"
+
+    with pytest.raises(NotFoundError) as missing:
+        client.checkout.sessions.retrieve("cs_does_not_exist")
+    assert missing.value.reason == "CHECKOUT_SESSION_NOT_FOUND"
+
+
+def test_checkout_bad_input_is_an_invalid_request_with_its_fields(client: PayLoops, dashboard: Dashboard) -> None:
+    order = client.orders.create(amount=900, currency="USD")
+    with pytest.raises(InvalidRequestError) as raised:
+        client.checkout.sessions.create(
+            order_id=order.id, success_url="javascript:alert(1)", cancel_url=CANCEL_URL, expires_in_seconds=86_401
+        )
+    error = raised.value
+    assert (error.http_status, error.reason) == (400, "CHECKOUT_SESSION_INVALID") and error.message
+    assert [violation.field for violation in error.field_violations] == ["success_url", "expires_in_seconds"]
+    assert all(violation.description for violation in error.field_violations)
+
+    assert client.orders.pay(order.id, payment_method=VISA).status == "SUCCEEDED"
+    with pytest.raises(InvalidRequestError) as paid:
+        open_checkout(client, order.id)
+    assert paid.value.reason == "ORDER_NOT_PAYABLE"
+
+    live = dashboard.api_keys.create(mode="live", name="sdk live key")
+    remember(live.secret)
+    with PayLoops(live.secret, base_url=client.base_url) as live_client:
+        live_order = live_client.orders.create(amount=1000, currency="USD")
+        with pytest.raises(InvalidRequestError) as refused:
+            open_checkout(live_client, live_order.id)
+    assert refused.value.reason == "CHECKOUT_LIVE_MODE_UNSUPPORTED"
+
+
+async def test_async_checkout_completes_with_its_order_and_expires_on_its_timer(
+    platform: Platform, merchant: Merchant
+) -> None:
+    async with (
+        AsyncPayLoops(merchant.api_key, base_url=platform.gateway_url) as client,
+        AsyncDashboard(merchant.account.token, base_url=platform.gateway_url) as dashboard,
+    ):
+        order = await client.orders.create(amount=2100, currency="USD")
+        session = await client.checkout.sessions.create(
+            order_id=order.id, success_url=SUCCESS_URL, cancel_url=CANCEL_URL
+        )
+        assert session.status == "OPEN"
+        # Paid through the API while its page is open: the session completes with the order.
+        assert (await client.orders.pay(order.id, payment_method=VISA)).status == "SUCCEEDED"
+        completed = await client.checkout.sessions.retrieve(session.id)
+        assert (completed.id, completed.status) == (session.id, "COMPLETE")
+        with pytest.raises(InvalidRequestError) as closed:
+            await client.checkout.sessions.expire(session.id)
+        assert closed.value.reason == "CHECKOUT_SESSION_NOT_OPEN"
+
+        short = await client.orders.create(amount=2200, currency="USD")
+        brief = await client.checkout.sessions.create(
+            order_id=short.id, success_url=SUCCESS_URL, cancel_url=CANCEL_URL, expires_in_seconds=2
+        )
+        assert brief.expires_at is not None and brief.created_at is not None
+        assert brief.expires_at - brief.created_at == timedelta(seconds=2)
+        deadline = time.monotonic() + 60
+        while (current := await client.checkout.sessions.retrieve(brief.id)).status == "OPEN":
+            assert time.monotonic() < deadline, "the session did not expire on its timer"
+            await asyncio.sleep(0.5)
+        assert current.status == "EXPIRED"
+
+        async def event_of(event_type: WebhookEventType, session_id: str) -> WebhookEvent:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                async for event in dashboard.webhook_events.list(page_size=50, type=event_type):
+                    if event.data["object"]["id"] == session_id:
+                        return event
+                await asyncio.sleep(0.5)
+            raise AssertionError(f"no {event_type} event for {session_id}")
+
+        closed_sessions: list[tuple[WebhookEventType, str, str]] = [
+            ("checkout.session.completed", session.id, "COMPLETE"),
+            ("checkout.session.expired", brief.id, "EXPIRED"),
+        ]
+        for event_type, session_id, status in closed_sessions:
+            event = await event_of(event_type, session_id)
+            assert event.type == event_type and event_type in WEBHOOK_EVENT_TYPES
+            assert isinstance(event.data_object, CheckoutSession)
+            assert (event.data_object.id, event.data_object.status) == (session_id, status)
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -350,7 +461,13 @@ def test_routing_rules_simulate_and_stats(dashboard: Dashboard) -> None:
     )
     assert rule.id.startswith("rr_") and rule.conditions["currency"] == "EUR"
     assert rule.id in [listed.id for listed in dashboard.routing_rules.list()]
-    simulated = dashboard.routing.simulate(amount=1000, currency="EUR", payment_method={"type": "card"})
+    # Routing reads a merchant's rules through a cache of a few seconds: a new rule applies within it.
+
+    def steered() -> RoutingSimulation | None:
+        simulated = dashboard.routing.simulate(amount=1000, currency="EUR", payment_method={"type": "card"})
+        return simulated if simulated.candidates and simulated.candidates[0].rule_id == rule.id else None
+
+    simulated = wait_for(steered, "the new rule to steer the simulation")
     assert simulated.candidates[0].processor == "razorpay" and simulated.candidates[0].rule_id == rule.id
     assert dashboard.routing_rules.delete(rule.id).id == rule.id
     assert rule.id not in [listed.id for listed in dashboard.routing_rules.list()]
@@ -359,11 +476,102 @@ def test_routing_rules_simulate_and_stats(dashboard: Dashboard) -> None:
     assert all(stat.processor for stat in dashboard.routing.stats())
 
 
-def test_analytics_is_not_served_yet(dashboard: Dashboard) -> None:
-    now = datetime.now(UTC)
-    with pytest.raises(APIError) as raised:
-        dashboard.analytics.summary(start=now - timedelta(days=1), end=now)
-    assert raised.value.http_status == 501
+@dataclass(frozen=True)
+class Books:
+    """A fresh merchant's orders (as the API shows them once settled) and its refund."""
+
+    merchant: Merchant
+    start: datetime
+    orders: list[Order]
+    refund: Refund
+
+
+@pytest.fixture(scope="module")
+def books(platform: Platform) -> Books:
+    fresh = set_up_merchant(platform)
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    with PayLoops(fresh.api_key, base_url=platform.gateway_url) as client:
+        paid = client.orders.create(amount=1000, currency="USD")
+        assert client.orders.pay(paid.id, payment_method=VISA).status == "SUCCEEDED"
+        declined = client.orders.create(amount=2000, currency="USD")
+        assert client.orders.pay(declined.id, payment_method=DECLINED).status == "FAILED"
+        unpaid = client.orders.create(amount=500, currency="EUR")
+        refund = client.orders.refund(paid.id, amount=200)
+        settled = wait_for(
+            lambda: r if (r := client.refunds.retrieve(refund.id)).status != "PENDING" else None, "refund settled"
+        )
+        assert settled.status == "SUCCEEDED"
+        orders = [client.orders.retrieve(order.id) for order in (paid, declined, unpaid)]
+    return Books(fresh, start, orders, settled)
+
+
+def money(volumes: list[Volume]) -> dict[str, int]:
+    """Volumes by currency, without the zero ones."""
+    return {currency: amount for currency, amount in volumes_by_currency(volumes).items() if amount}
+
+
+def sums(orders: list[Order], figure: Callable[[Order], int]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for order in orders:
+        found[order.currency] = found.get(order.currency, 0) + figure(order)
+    return {currency: amount for currency, amount in found.items() if amount}
+
+
+def assert_is_the_books(summary: AnalyticsSummary, books: Books) -> None:
+    orders, paid_statuses = books.orders, {"SUCCEEDED", "PARTIALLY_REFUNDED", "REFUNDED"}
+    assert [order.status for order in orders] == ["PARTIALLY_REFUNDED", "FAILED", "CREATED"]
+    totals = summary.totals
+    assert (totals.count, totals.succeeded) == (3, 1)
+    assert money(totals.volume) == sums(orders, lambda order: order.amount) == {"USD": 3000, "EUR": 500}
+    assert money(totals.captured_volume) == sums(orders, lambda order: order.amount_captured) == {"USD": 1000}
+    assert totals.refunds.count == 1 and money(totals.refunds.volume) == {"USD": books.refund.amount}
+
+    by_status = {group.status: (group.count, money(group.volume)) for group in summary.by_status}
+    assert by_status == {order.status: (1, {order.currency: order.amount}) for order in orders}
+
+    [stripe] = summary.by_processor
+    assert (stripe.processor, stripe.attempted, stripe.succeeded, stripe.success_rate) == ("stripe", 2, 1, 0.5)
+    assert money(stripe.volume) == {"USD": 1000}
+    assert [(failure.code, failure.count) for failure in summary.failure_codes] == [("card_declined", 1)]
+
+    usd, eur = (next(c for c in summary.by_currency if c.currency == code) for code in ("USD", "EUR"))
+    assert [c.currency for c in summary.by_currency] == ["EUR", "USD"]
+    assert (usd.count, usd.volume, usd.succeeded, usd.captured_volume) == (2, 3000, 1, 1000)
+    assert (usd.refund_count, usd.refunded_volume) == (1, 200)
+    assert (eur.count, eur.volume, eur.succeeded, eur.captured_volume, eur.refund_count) == (1, 500, 0, 0, 0)
+
+    assert sum(day.count for day in summary.daily) == 3
+    assert sum(day.succeeded for day in summary.daily) == len([o for o in orders if o.status in paid_statuses])
+    assert summary.raw["totals"]["count"] == 3
+
+
+def test_analytics_summary_of_a_fresh_merchant_is_the_orders_it_created(platform: Platform, books: Books) -> None:
+    end = datetime.now(UTC) + timedelta(minutes=1)
+    with Dashboard(books.merchant.account.token, base_url=platform.gateway_url) as dashboard:
+        summary = dashboard.analytics.summary(start=books.start, end=end)
+        assert isinstance(summary, AnalyticsSummary)
+        assert_is_the_books(summary, books)
+        first, last = books.start.date(), (end - timedelta(microseconds=1)).date()
+        days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+        assert [day.date for day in summary.daily] == days  # every UTC day the range touches
+        # By default the last 30 days; strings are sent as given; naive datetimes are UTC.
+        assert_is_the_books(dashboard.analytics.summary(), books)
+        naive = books.start.replace(tzinfo=None)
+        assert dashboard.analytics.summary(start=naive, end=end.isoformat(), mode="test").totals.count == 3
+        live = dashboard.analytics.summary(start=books.start, end=end, mode="live")
+        assert (live.totals.count, live.by_status, live.by_processor, live.failure_codes) == (0, [], [], [])
+        assert all(day.count == 0 for day in live.daily)
+
+        with pytest.raises(InvalidRequestError) as backwards:
+            dashboard.analytics.summary(start=end, end=books.start)
+        assert backwards.value.reason == "TIME_RANGE_INVALID"
+        assert [violation.field for violation in backwards.value.field_violations] == ["from"]
+
+
+async def test_async_analytics_summary(platform: Platform, books: Books) -> None:
+    async with AsyncDashboard(books.merchant.account.token, base_url=platform.gateway_url) as dashboard:
+        summary = await dashboard.analytics.summary(start=books.start, end=datetime.now(UTC) + timedelta(minutes=1))
+    assert_is_the_books(summary, books)
 
 
 def test_dashboard_lists_orders(client: PayLoops, dashboard: Dashboard) -> None:

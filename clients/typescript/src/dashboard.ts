@@ -121,9 +121,18 @@ export class DashboardOrders extends Resource {
   }
 }
 
+const rfc3339 = (value: string | Date | undefined): string | undefined =>
+  value instanceof Date ? value.toISOString() : value;
+
 export class Analytics extends Resource {
+  /**
+   * Figures about the orders created in `[from, to)` (default: the last 30 days) and what happened
+   * to them: counts, volumes per currency, success rate per processor, top failure codes, refunds
+   * and a per-day series.
+   */
   summary(params: AnalyticsSummaryParams = {}, options?: RequestOptions): Promise<AnalyticsSummary> {
-    return this.get('/api/analytics/summary', { ...params }, options);
+    const query = { from: rfc3339(params.from), to: rfc3339(params.to), mode: params.mode };
+    return this.get('/api/analytics/summary', query, options);
   }
 }
 

@@ -10,6 +10,7 @@ interface ErrorFields {
   reason?: string;
   code?: number;
   fieldViolations?: FieldViolation[];
+  metadata?: Record<string, string>;
   details?: unknown[];
   requestId?: string;
   cause?: unknown;
@@ -24,6 +25,8 @@ export class PayLoopsError extends Error {
   /** gRPC status code of the `google.rpc.Status` body. */
   readonly code: number | undefined;
   readonly fieldViolations: FieldViolation[];
+  /** The `ErrorInfo` detail's metadata, e.g. `{ sessionId }` for `CHECKOUT_SESSION_ALREADY_OPEN`. */
+  readonly metadata: Record<string, string>;
   readonly details: unknown[];
   /** The gateway's `x-request-id`, to quote to support. */
   readonly requestId: string | undefined;
@@ -35,6 +38,7 @@ export class PayLoopsError extends Error {
     this.reason = fields.reason;
     this.code = fields.code;
     this.fieldViolations = fields.fieldViolations ?? [];
+    this.metadata = fields.metadata ?? {};
     this.details = fields.details ?? [];
     this.requestId = fields.requestId;
   }
@@ -48,11 +52,11 @@ export class AuthenticationError extends PayLoopsError {}
 export class PermissionDeniedError extends PayLoopsError {}
 /** 404: unknown object, or one that belongs to another merchant. */
 export class NotFoundError extends PayLoopsError {}
-/** 409: idempotency key conflict or concurrent change. */
+/** 409: idempotency key conflict, concurrent change, or a checkout session already open for the order. */
 export class ConflictError extends PayLoopsError {}
 /** 429 */
 export class RateLimitError extends PayLoopsError {}
-/** 5xx or any other unexpected answer (501 for routes the server does not implement yet). */
+/** 5xx or any other unexpected answer. */
 export class APIError extends PayLoopsError {}
 /** No answer: network failure, timeout or abort. */
 export class APIConnectionError extends PayLoopsError {}
@@ -71,6 +75,7 @@ const BY_STATUS: Record<number, typeof PayLoopsError> = {
 interface Detail {
   '@type'?: string;
   reason?: string;
+  metadata?: Record<string, string>;
   fieldViolations?: FieldViolation[];
 }
 
@@ -83,9 +88,11 @@ export function errorFromResponse(status: number, body: unknown, requestId: stri
   };
   const details = Array.isArray(parsed.details) ? parsed.details : [];
   const ofType = (suffix: string) => details.filter((d) => typeof d['@type'] === 'string' && d['@type'].endsWith(suffix));
-  const reason = ofType('ErrorInfo')[0]?.reason;
+  const errorInfo = ofType('ErrorInfo').at(0);
+  const reason = errorInfo?.reason;
+  const metadata = typeof errorInfo?.metadata === 'object' ? { ...errorInfo.metadata } : {};
   const fieldViolations = ofType('BadRequest').flatMap((d) => d.fieldViolations ?? []);
   const message = typeof parsed.message === 'string' && parsed.message ? parsed.message : `HTTP ${status}`;
   const ErrorClass = BY_STATUS[status] ?? APIError;
-  return new ErrorClass(message, { status, reason, code: parsed.code, fieldViolations, details, requestId });
+  return new ErrorClass(message, { status, reason, code: parsed.code, fieldViolations, metadata, details, requestId });
 }

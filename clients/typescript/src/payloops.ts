@@ -65,6 +65,11 @@ export class Refunds {
 export class CheckoutSessions {
   constructor(private readonly requester: Requester) {}
 
+  /**
+   * A hosted payment page for the order: redirect the customer to the session's `url`. One `OPEN`
+   * session per order: a second rejects with a `ConflictError` (`CHECKOUT_SESSION_ALREADY_OPEN`,
+   * the open one's id in `error.metadata.sessionId`).
+   */
   create(params: CheckoutSessionCreateParams, options?: RequestOptions): Promise<CheckoutSession> {
     return this.requester.request({ method: 'POST', path: '/v1/checkout/sessions', body: params, options });
   }
@@ -73,6 +78,10 @@ export class CheckoutSessions {
     return this.requester.request({ method: 'GET', path: `/v1/checkout/sessions/${id(sessionId)}`, options });
   }
 
+  /**
+   * Closes an `OPEN` session (its page stops taking payments); any other rejects with an
+   * `InvalidRequestError` (`CHECKOUT_SESSION_NOT_OPEN`).
+   */
   expire(sessionId: string, options?: RequestOptions): Promise<CheckoutSession> {
     const path = `/v1/checkout/sessions/${id(sessionId)}/expire`;
     return this.requester.request({ method: 'POST', path, body: {}, options });

@@ -1,5 +1,6 @@
 // Wire types: the proto3 JSON mapping of the PayLoops protos (lowerCamelCase fields,
-// enums as their short upper-case names, RFC 3339 timestamps, int32 money in minor units).
+// enums as their short upper-case names, RFC 3339 timestamps, int32 money in minor units;
+// int64 sums, as in the analytics summary, are decimal strings so no digit is lost).
 
 export type OrderStatus =
   | 'CREATED' | 'PROCESSING' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'SUCCEEDED'
@@ -75,13 +76,22 @@ export interface Transaction {
   updatedAt: string;
 }
 
+/** `OPEN`, then `COMPLETE` (the order was paid) or `EXPIRED` (it expired, was expired, or the order was cancelled). */
+export type CheckoutSessionStatus = 'OPEN' | 'COMPLETE' | 'EXPIRED';
+
+/** A hosted payment page for an order: send the customer to `url`. */
 export interface CheckoutSession {
+  /** `cs_…` */
   id: string;
   orderId: string;
+  /** The hosted payment page. */
   url: string;
-  status: 'OPEN' | 'COMPLETE' | 'EXPIRED';
+  status: CheckoutSessionStatus;
+  /** Where the customer goes after paying. */
   successUrl: string;
+  /** Where the customer goes after giving up. */
   cancelUrl: string;
+  /** When the session stops accepting payments. */
   expiresAt: string;
   createdAt: string;
 }
@@ -116,8 +126,11 @@ export interface OrderRefundParams {
 }
 
 export interface CheckoutSessionCreateParams {
+  /** A `CREATED` or `FAILED` order of a test-mode key; one `OPEN` session per order. */
   orderId: string;
+  /** Absolute http(s) URL. */
   successUrl: string;
+  /** Absolute http(s) URL. */
   cancelUrl: string;
   /** 1800–86400, default 86400. */
   expiresInSeconds?: number;
@@ -256,7 +269,8 @@ export interface WebhookEndpoint {
 
 export interface WebhookEndpointCreateParams {
   url: string;
-  events?: string[];
+  /** The event types to receive; every type when absent or empty. */
+  events?: WebhookEventType[];
 }
 
 export interface DeliveryAttempt {
@@ -279,8 +293,8 @@ export interface WebhookDelivery {
 
 export interface WebhookEventRecord {
   id: string;
-  type: string;
-  data: Record<string, unknown>;
+  type: WebhookEventType;
+  data: { object: Record<string, unknown> };
   createdAt: string;
   sequence: number;
   deliveries: WebhookDelivery[];
@@ -289,7 +303,7 @@ export interface WebhookEventRecord {
 export interface WebhookEventListParams {
   pageSize?: number;
   pageToken?: string;
-  type?: string;
+  type?: WebhookEventType;
   deliveryStatus?: 'PENDING' | 'SUCCEEDED' | 'FAILED';
 }
 
@@ -299,12 +313,105 @@ export interface WebhookEventList {
 }
 
 export interface AnalyticsSummaryParams {
-  from?: string;
-  to?: string;
+  /** Start of the range, inclusive: RFC 3339 or a `Date` (default: 30 days before `to`). */
+  from?: string | Date;
+  /** End of the range, exclusive, at most 366 days after `from` (default: now). */
+  to?: string | Date;
+  /** Whose orders (default `test`). */
   mode?: 'test' | 'live';
 }
 
-export type AnalyticsSummary = Record<string, unknown>;
+/**
+ * A sum of money in one currency, in its minor unit. `amount` is a decimal string (an int64
+ * on the wire: a sum of many orders may exceed 2^53); read it with `BigInt(amount)`, or
+ * `Number(amount)` when it is known to be small.
+ */
+export interface Volume {
+  currency: string;
+  amount: string;
+}
+
+/** The non-failed (`PENDING` or `SUCCEEDED`) refunds of the orders. */
+export interface RefundTotals {
+  count: number;
+  volume: Volume[];
+}
+
+/** Every order of the range. */
+export interface AnalyticsTotals {
+  /** Orders created. */
+  count: number;
+  /** Their amounts, per currency. */
+  volume: Volume[];
+  /** Orders paid: status `SUCCEEDED`, `PARTIALLY_REFUNDED` or `REFUNDED`. */
+  succeeded: number;
+  /** Money captured, per currency. */
+  capturedVolume: Volume[];
+  refunds: RefundTotals;
+}
+
+/** The orders now in one status. */
+export interface StatusTotals {
+  status: OrderStatus;
+  count: number;
+  volume: Volume[];
+}
+
+/** The payment attempts (charges, authorizations) that reached an outcome at one processor. */
+export interface ProcessorTotals {
+  processor: string;
+  attempted: number;
+  succeeded: number;
+  /** `succeeded / attempted`, from 0 to 1. */
+  successRate: number;
+  /** The amounts of the succeeded attempts, per currency. */
+  volume: Volume[];
+}
+
+/** The orders in one currency; sums are decimal strings in its minor unit (see `Volume`). */
+export interface CurrencyTotals {
+  currency: string;
+  count: number;
+  volume: string;
+  succeeded: number;
+  capturedVolume: string;
+  refundCount: number;
+  refundedVolume: string;
+}
+
+/** How many payment attempts failed with one code (`unknown` when the processor gave none). */
+export interface FailureCodeCount {
+  code: string;
+  count: number;
+}
+
+/** The orders created on one UTC day. */
+export interface DailyTotals {
+  /** `YYYY-MM-DD` (UTC). */
+  date: string;
+  count: number;
+  volume: Volume[];
+  succeeded: number;
+  capturedVolume: Volume[];
+}
+
+/**
+ * Figures about the merchant's orders created in `[from, to)`, in one mode, and what happened
+ * to them since (their payment attempts and refunds). Money is never added across currencies.
+ */
+export interface AnalyticsSummary {
+  totals: AnalyticsTotals;
+  /** One entry per order status present. */
+  byStatus: StatusTotals[];
+  /** One entry per processor with attempts, by name. */
+  byProcessor: ProcessorTotals[];
+  /** One entry per currency present, by code. */
+  byCurrency: CurrencyTotals[];
+  /** The ten most frequent failure codes, most frequent first. */
+  failureCodes: FailureCodeCount[];
+  /** One entry per UTC day the range touches, oldest first (days without orders count 0). */
+  daily: DailyTotals[];
+}
 
 export interface RoutingSimulateParams {
   amount: number;
@@ -338,10 +445,28 @@ export interface RoutingStat {
   eliminatedUntil?: string;
 }
 
-/** An outbound webhook delivery's body, as `webhooks.verify` returns it. */
+/** Each webhook event type and the object its `data.object` is. */
+export interface WebhookEventObjects {
+  'order.succeeded': Order;
+  'order.failed': Order;
+  'order.requires_action': Order;
+  'order.authorized': Order;
+  'order.cancelled': Order;
+  'refund.succeeded': Refund;
+  'refund.failed': Refund;
+  'checkout.session.completed': CheckoutSession;
+  'checkout.session.expired': CheckoutSession;
+}
+
+export type WebhookEventType = keyof WebhookEventObjects;
+
+/**
+ * An outbound webhook delivery's body, as `webhooks.verify` returns it. Narrow it with
+ * `webhooks.isEventType(event, 'checkout.session.completed')` to type `data.object`.
+ */
 export interface WebhookEvent<T = Record<string, unknown>> {
   id: string;
-  type: string;
+  type: WebhookEventType;
   createdAt: string;
   data: { object: T };
 }

@@ -1,6 +1,6 @@
 import { WebhookVerificationError } from './errors.js';
 import { webCrypto } from './runtime.js';
-import type { WebhookEvent } from './types.js';
+import type { WebhookEvent, WebhookEventObjects, WebhookEventType } from './types.js';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -82,4 +82,15 @@ async function verify<T = Record<string, unknown>>(
   }
 }
 
-export const webhooks = { verify } as const;
+/**
+ * Whether `event` is of `type`; narrows it so that `data.object` is typed (an `Order`, a `Refund`
+ * or a `CheckoutSession`): `if (webhooks.isEventType(event, 'checkout.session.completed')) …`.
+ */
+function isEventType<K extends WebhookEventType>(
+  event: WebhookEvent<unknown>,
+  type: K,
+): event is WebhookEvent<WebhookEventObjects[K]> & { type: K } {
+  return event.type === type;
+}
+
+export const webhooks = { verify, isEventType } as const;

@@ -1,10 +1,10 @@
-// The merchant API through the SDK: orders, refunds, transactions, pagination, checkout sessions, errors.
+// The merchant API through the SDK: orders, refunds, transactions, pagination, errors (checkout sessions: checkout.test.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import util from 'node:util';
 
 import {
-  APIError, AuthenticationError, InvalidRequestError, NotFoundError, PayLoops, PayLoopsError,
+  AuthenticationError, InvalidRequestError, NotFoundError, PayLoops, PayLoopsError,
 } from '../dist/esm/index.js';
 import { apiKey, baseUrl, client, eventually, marker, VISA } from './helpers.mjs';
 
@@ -101,21 +101,6 @@ test('an unknown order is a NotFoundError', async () => {
   const error = await payloops.orders.retrieve('ord_doesnotexist000000').then(() => assert.fail('found'), (e) => e);
   assert.ok(error instanceof NotFoundError);
   assert.equal(error.status, 404);
-});
-
-test('checkout sessions answer a typed error while the server does not implement them', async () => {
-  const order = await payloops.orders.create({ amount: 1999, currency: 'USD' });
-  const calls = [
-    () => payloops.checkout.sessions.create({ orderId: order.id, successUrl: 'https://shop.example/ok', cancelUrl: 'https://shop.example/no' }),
-    () => payloops.checkout.sessions.retrieve('cs_unknown'),
-    () => payloops.checkout.sessions.expire('cs_unknown'),
-  ];
-  for (const call of calls) {
-    const error = await call().then(() => assert.fail('implemented now: test the sessions'), (e) => e);
-    assert.ok(error instanceof APIError, error);
-    assert.equal(error.status, 501);
-    assert.equal(error.reason, 'NOT_IMPLEMENTED');
-  }
 });
 
 test('the client hides its key from toString and util.inspect', () => {
