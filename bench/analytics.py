@@ -175,8 +175,7 @@ async def without_indexes(connection: AsyncConnection) -> None:
 
 def service_call(sessions: async_sessionmaker[AsyncSession], where: analytics.Scope) -> Call:
     async def call() -> None:
-        async with sessions() as session:
-            await analytics.summary(session=session, scope=where)
+        await analytics.summary(sessions=sessions, scope=where)
 
     return call
 

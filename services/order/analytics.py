@@ -7,14 +7,16 @@ per currency."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVarTuple
 
 from payloops.order.v1 import order_pb2
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.errors import FieldViolation, require
 from services.common.identity import Caller
@@ -159,14 +161,27 @@ def refund_query(scope: Scope) -> Select[str, int, int]:
     )
 
 
-async def summary(*, session: AsyncSession, scope: Scope) -> Summary:
-    """The summary of the orders in scope; the session must not have been used yet (its
-    queries read one snapshot)."""
-    await session.connection(execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True})
-    orders = (await session.execute(order_query(scope))).all()
-    attempts = (await session.execute(attempt_query(scope))).all()
-    refunds = (await session.execute(refund_query(scope))).all()
-    return assemble(scope, orders, attempts, refunds)
+Columns = TypeVarTuple("Columns")
+SNAPSHOT_READ = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
+async def summary(*, sessions: async_sessionmaker[AsyncSession], scope: Scope) -> Summary:
+    """The summary of the orders in scope. Its three statements run side by side on three
+    connections (PostgreSQL gives each one core), all reading the first one's snapshot."""
+    async with sessions() as first:
+        await first.connection(execution_options=SNAPSHOT_READ)
+        snapshot = await first.scalar(text("SELECT pg_export_snapshot()"))
+
+        async def in_snapshot(query: Select[*Columns]) -> Sequence[Row[*Columns]]:
+            async with sessions() as other:
+                await other.connection(execution_options=SNAPSHOT_READ)
+                await other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+                return (await other.execute(query)).all()
+
+        orders, attempts, refunds = await asyncio.gather(
+            first.execute(order_query(scope)), in_snapshot(attempt_query(scope)), in_snapshot(refund_query(scope))
+        )
+        return assemble(scope, orders.all(), attempts, refunds)
 
 
 def assemble(

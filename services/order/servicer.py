@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC
 
 from payloops.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
@@ -76,6 +77,9 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         self.payments = payments
         self.refunds = refunds
         self.checkout = checkout
+        # One analytics summary at a time per process: it takes three pooled connections,
+        # and the payments need the rest of the pool.
+        self.summaries = asyncio.Semaphore(1)
 
     async def CreateOrder(self, request: order_service_pb2.CreateOrderRequest, context: Context) -> order_pb2.Order:
         who = caller(context)
@@ -183,5 +187,5 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
             end=request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None,
             mode=request.mode,
         )
-        async with self.sessions() as session:
-            return await analytics.summary(session=session, scope=scope)
+        async with self.summaries:
+            return await analytics.summary(sessions=self.sessions, scope=scope)

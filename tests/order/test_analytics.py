@@ -141,8 +141,7 @@ class Books:
 
     async def summary(self, days: int = 30, end: datetime = NOW, mode: str = "") -> dict[str, Any]:
         scope = analytics.scope_of(self.who, start=end - timedelta(days=days), end=end, mode=mode)
-        async with self.sessions() as session:
-            answer = await analytics.summary(session=session, scope=scope)
+        answer = await analytics.summary(sessions=self.sessions, scope=scope)
         return json_format.MessageToDict(answer, always_print_fields_with_no_presence=True)
 
 
