@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def payloops_up(data_dir: Path) -> Iterator[tuple[str, str]]:
-    """Runs `payloops up`; yields (gateway URL, demo API key); stops it with SIGINT."""
+    """Runs `payloops up`; yields (gateway URL, demo API key) once it printed its banner,
+    whose dashboard URL it checks; stops it with SIGINT."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     ports = [str(free_port()) for _ in range(3)]
     command = [sys.executable, "-m", "launcher", "up", "--data-dir", str(data_dir), "--port", ports[0]]
@@ -44,7 +45,11 @@ def payloops_up(data_dir: Path) -> Iterator[tuple[str, str]]:
             assert time.monotonic() < deadline, banner
         gateway = re.search(r"Gateway REST\s+(\S+)", banner)
         key = re.search(r"Demo API key\s+(\S+)", banner)
-        assert gateway and key, banner
+        dashboard = re.search(r"Dashboard\s+(\S+)", banner)
+        assert gateway and key and dashboard, banner
+        # The set-up's build, served through the gateway: the app's page, then its assets.
+        page = httpx.get(dashboard.group(1))
+        assert page.status_code == 200 and "/dashboard/_app/" in page.text, page.text[:500]
         yield gateway.group(1), key.group(1)
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=60) == 0
