@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from tests.browser.shop import running_shop
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("PAYLOOPS_ARTIFACTS_DIR", ROOT / "test-artifacts")) / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
@@ -62,6 +64,13 @@ def phone(browser: Browser) -> Iterator[Page]:
     context = new_context(browser, PHONE)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[str]:
+    """The merchant's own site (success and cancel URLs)."""
+    with running_shop() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

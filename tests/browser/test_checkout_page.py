@@ -5,9 +5,7 @@ declined card shows the reason and another card pays; cancel returns to the merc
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,36 +14,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from launcher.platform import Platform
+from tests.browser.shop import pay_with
 from tests.e2e.flows import create, razorpay_webhooks
 from tests.merchant.helpers import SignedUp as Merchant
 from tests.merchant.helpers import signed_up
 
 Shot = Callable[[Page, str], Path]
-
-
-class Shop(BaseHTTPRequestHandler):
-    """The merchant's own site: answers every page with its path."""
-
-    def do_GET(self) -> None:
-        body = f"<!doctype html><title>Shop</title><h1>Shop page {self.path}</h1>".encode()
-        self.send_response(200)
-        self.send_header("content-type", "text/html")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def shop() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Shop)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +38,6 @@ def checkout_url(rest: httpx.Client, shop: str, **order: Any) -> tuple[str, str,
     assert answer.status_code == 200, answer.text
     session = answer.json()
     return session["url"], session["id"], created["id"]
-
-
-def pay_with(page: Page, number: str) -> None:
-    page.get_by_label("Card number").fill(number)
-    page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
-    page.get_by_label("Security code").fill("123")
-    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
 
 def test_a_customer_pays_and_lands_on_the_success_url(page: Page, shot: Shot, merchant: Merchant, shop: str) -> None:
