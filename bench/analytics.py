@@ -248,7 +248,7 @@ def scan_nodes(node: dict[str, Any]) -> Iterator[str]:
 
 
 async def measure(url: str, merchant_id: str, runs: int, gateway: tuple[str, str] | None) -> None:
-    engine = create_async_engine(sqlalchemy_url(url), pool_size=1)
+    engine = create_async_engine(sqlalchemy_url(url), pool_size=1, hide_parameters=True)
     sessions = session_factory(engine)
     base_url, token = gateway or ("", "")
     http = httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)

@@ -69,7 +69,7 @@ async def measure(steps: dict[str, Step], transactions: int, rounds: int = 5) ->
 
 
 async def compare(url: str, transactions: int) -> dict[str, dict[str, float]]:
-    engine = create_async_engine(sqlalchemy_url(url), pool_size=1)
+    engine = create_async_engine(sqlalchemy_url(url), pool_size=1, hide_parameters=True)
     sessions = session_factory(engine)
     raw = await psycopg.AsyncConnection.connect(url)
     try:

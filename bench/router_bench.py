@@ -27,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -40,6 +41,8 @@ from payloops.merchant.v1 import merchant_internal_service_pb2_grpc, merchant_pb
 from payloops.router.v1 import router_service_pb2, router_service_pb2_grpc
 from redis.asyncio import Redis
 
+from launcher.mesh_ca import development_mesh, mesh_env
+from services.common.mesh import MeshFiles
 from services.router.convert import routing_from_proto
 from services.router.domain import Window, deciding_action, route
 from services.router.domain.program import RoutingInput
@@ -130,10 +133,12 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def router_service(redis_url: str, prefix: str, **settings: str) -> AsyncIterator[str]:
+async def router_service(
+    redis_url: str, prefix: str, mesh: dict[str, MeshFiles], **settings: str
+) -> AsyncIterator[str]:
     merchant = grpc.aio.server()
     merchant_internal_service_pb2_grpc.add_MerchantInternalServiceServicer_to_server(FakeMerchant(), merchant)  # type: ignore[abstract]
-    merchant_port = merchant.add_insecure_port("127.0.0.1:0")
+    merchant_port = merchant.add_secure_port("127.0.0.1:0", mesh["merchant"].server_credentials())
     await merchant.start()
     address = f"127.0.0.1:{free_port()}"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -145,11 +150,12 @@ async def router_service(redis_url: str, prefix: str, **settings: str) -> AsyncI
         MERCHANT_SERVICE_ADDR=f"127.0.0.1:{merchant_port}",
         REDIS_URL=redis_url,
         REDIS_KEY_PREFIX=prefix,
+        **mesh_env(mesh["router"]),
         **settings,
     )
     process = subprocess.Popen([sys.executable, "-m", "services.router"], cwd=ROOT, env=env)
     try:
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with mesh["operator"].channel(address, "router") as channel:
             health = health_pb2_grpc.HealthStub(channel)
             give_up = time.monotonic() + 30
             while True:
@@ -206,12 +212,14 @@ async def at_rate(rate: float, seconds: float, call: Callable[[], Awaitable[Any]
 async def service(redis_url: str, rate: float, seconds: float) -> dict[str, dict[str, float]]:
     prefix = f"payloops-router-bench-{secrets.token_hex(4)}:"
     await fill_windows(redis_url, prefix)
+    mesh_dir = tempfile.TemporaryDirectory()
+    mesh = development_mesh(Path(mesh_dir.name))
     try:
         async with (
-            router_service(redis_url, prefix) as address,
-            router_service(redis_url, prefix, SCORE_CACHE_SECONDS="0") as uncached_address,
-            grpc.aio.insecure_channel(address) as channel,
-            grpc.aio.insecure_channel(uncached_address) as uncached_channel,
+            router_service(redis_url, prefix, mesh) as address,
+            router_service(redis_url, prefix, mesh, SCORE_CACHE_SECONDS="0") as uncached_address,
+            mesh["order"].channel(address, "router") as channel,
+            mesh["order"].channel(uncached_address, "router") as uncached_channel,
         ):
             router = router_service_pb2_grpc.RouterServiceStub(channel)
             uncached = router_service_pb2_grpc.RouterServiceStub(uncached_channel)
@@ -240,6 +248,7 @@ async def service(redis_url: str, rate: float, seconds: float) -> dict[str, dict
                 name: {**cuts(latencies[name]), "errors": errors[name], "calls": len(latencies[name])} for name in calls
             }
     finally:
+        mesh_dir.cleanup()
         redis = Redis.from_url(redis_url)
         async for key in redis.scan_iter(match=prefix + "*"):
             await redis.delete(key)

@@ -31,6 +31,8 @@ CONFIG_KEY = "envoy.yaml"
 LISTEN_PORT = 8080
 ADMIN_PORT = 9901
 DESCRIPTOR_SET = "/etc/payloops/gateway/payloops.binpb"
+# The gateway's mesh certificate, mounted from its Secret (deploy/README.md).
+MESH_DIR = "/etc/payloops/mesh"
 # Envoy cluster name -> (Service name, Service port), as in deploy/kubernetes/<name>.yaml.
 UPSTREAMS: dict[str, tuple[str, int]] = {
     "merchant": ("merchant", 50051),
@@ -75,6 +77,9 @@ def envoy_config(
         order_port=UPSTREAMS["order"][1],
         webhook_port=UPSTREAMS["webhook"][1],
         web_port=UPSTREAMS["web"][1],
+        mesh_ca_file=f"{MESH_DIR}/ca.crt",
+        mesh_cert_file=f"{MESH_DIR}/tls.crt",
+        mesh_key_file=f"{MESH_DIR}/tls.key",
         max_request_bytes=max_request_bytes,
         cors_origins_regex=cors_origins_regex,
     )

@@ -30,6 +30,9 @@ PLACEHOLDERS: frozenset[str] = frozenset(
         "WEB_PORT",
         "MAX_REQUEST_BYTES",
         "CORS_ORIGINS_REGEX",
+        "MESH_CA_FILE",
+        "MESH_CERT_FILE",
+        "MESH_KEY_FILE",
     }
 )
 
@@ -72,6 +75,9 @@ def render_envoy_config(
     order_port: int,
     webhook_port: int,
     web_port: int,
+    mesh_ca_file: str,
+    mesh_cert_file: str,
+    mesh_key_file: str,
     max_request_bytes: int = 1_048_576,
     cors_origins_regex: str = DEFAULT_CORS_ORIGINS_REGEX,
 ) -> str:
@@ -80,13 +86,18 @@ def render_envoy_config(
     ``descriptor_set`` is the absolute path of the protobuf descriptor set built with
     imports (``buf build -o …binpb``), with the OpenAPI document (``openapi.json``, served
     at ``/openapi.json``) beside it; the upstream services listen on 127.0.0.1 at the
-    given ports over h2c (the web service, ``web_port``, over HTTP/1.1).
+    given ports over mutual TLS with the gateway's mesh certificate (``mesh_*_file``,
+    absolute paths; the web service, ``web_port``, over plain HTTP/1.1).
     ``max_request_bytes`` caps every request body (413 above it).
     ``cors_origins_regex`` is an RE2 pattern matched against the whole ``Origin`` header
     of dashboard (``/api/*``) requests.
     """
     if not PurePath(descriptor_set).is_absolute():
         raise ValueError(f"descriptor_set must be an absolute path, got {descriptor_set!r}")
+    mesh_files = {"mesh_ca_file": mesh_ca_file, "mesh_cert_file": mesh_cert_file, "mesh_key_file": mesh_key_file}
+    for name, path in mesh_files.items():
+        if not PurePath(path).is_absolute():
+            raise ValueError(f"{name} must be an absolute path, got {path!r}")
     if isinstance(max_request_bytes, bool) or not isinstance(max_request_bytes, int):
         raise ValueError(f"max_request_bytes must be an int, got {max_request_bytes!r}")
     if not 0 < max_request_bytes <= _MAX_UINT32:
@@ -107,6 +118,9 @@ def render_envoy_config(
         "WEB_PORT": _port("web_port", web_port),
         "MAX_REQUEST_BYTES": str(max_request_bytes),
         "CORS_ORIGINS_REGEX": _quoted("cors_origins_regex", cors_origins_regex),
+        "MESH_CA_FILE": _quoted("mesh_ca_file", mesh_ca_file),
+        "MESH_CERT_FILE": _quoted("mesh_cert_file", mesh_cert_file),
+        "MESH_KEY_FILE": _quoted("mesh_key_file", mesh_key_file),
     }
     assert values.keys() == PLACEHOLDERS
     return string.Template(load_template()).substitute(values)

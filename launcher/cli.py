@@ -98,7 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     books.add_argument(
         "--data-dir", type=Path, default=Path(".payloops"), help="of the running `payloops up` (default ./.payloops)"
     )
-    books.add_argument("--order-addr", help="the order service's gRPC address (default: from --data-dir)")
+    books.add_argument(
+        "--order-addr",
+        help="the order service's gRPC address (default: from --data-dir, which also holds the "
+        "operator's mesh certificate unless MESH_CA_FILE/MESH_CERT_FILE/MESH_KEY_FILE are set)",
+    )
 
     rotate = commands.add_parser(
         "rotate-key",
@@ -160,6 +164,7 @@ def banner(platform: Platform) -> str:
     if platform.temporal_ui_url is not None:
         rows.append(("Temporal UI", platform.temporal_ui_url))
     rows.append(("Temporal gRPC", platform.temporal_address))
+    rows.append(("Mesh certificates", str(platform.data_dir / "mesh")))
     if platform.demo_merchant_id is not None:
         rows.append(("Demo merchant", platform.demo_merchant_id))
     if platform.demo_api_key is not None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from launcher.ports import LOOPBACK, connect_host, hostport
 from launcher.process import ChildProcess, LogEcho, describe_exit, read_from
+from services.common.mesh import MeshFiles
 
 HEALTH_CHECK_TIMEOUT = 1.0
 
@@ -204,17 +205,24 @@ def http_status(host: str, port: int, path: str, timeout: float = HEALTH_CHECK_T
 
 
 class GrpcProbe:
-    """A channel kept open across polls, asking grpc.health.v1 for `service`."""
+    """A channel kept open across polls, asking grpc.health.v1 for `service`: over the
+    mesh with `mesh` (the caller's certificate) when the server is `peer`, else plain
+    (Temporal's dev server)."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, mesh: MeshFiles | None = None, peer: str = "") -> None:
         self.target = target
+        self.mesh = mesh
+        self.peer = peer
         self._channel: Any = None
 
     def channel(self) -> Any:
         if self._channel is None:
             import grpc
 
-            self._channel = grpc.insecure_channel(self.target)
+            if self.mesh is None:
+                self._channel = grpc.insecure_channel(self.target)
+            else:
+                self._channel = self.mesh.blocking_channel(self.target, self.peer)
         return self._channel
 
     def serving(self, service: str = "") -> bool:
@@ -391,6 +399,12 @@ class EmbeddedPostgres(ProcessComponent):
             "unix_socket_directories=",
             "-c",
             "max_connections=200",
+            # An error's DETAIL ("Key (token)=(...)", "Failing row contains (...)") and its
+            # statement would put customers' data in the server's log.
+            "-c",
+            "log_error_verbosity=terse",
+            "-c",
+            "log_min_error_statement=panic",
         ]
 
     def probe(self) -> bool:
@@ -651,11 +665,11 @@ class GrpcService(ProcessComponent):
     ready_timeout = 60.0
     restartable = True
 
-    def __init__(self, name: str, *, argv: Sequence[str], port: int, **kwargs: Any) -> None:
+    def __init__(self, name: str, *, argv: Sequence[str], port: int, probe_as: MeshFiles, **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
         self.argv = list(argv)
         self.port = port
-        self._grpc = GrpcProbe(hostport(LOOPBACK, port))
+        self._grpc = GrpcProbe(hostport(LOOPBACK, port), probe_as, peer=name)
 
     @property
     def address(self) -> str:

@@ -32,6 +32,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import grpc
+
 from launcher.components import (
     Component,
     EmbeddedPostgres,
@@ -50,8 +52,10 @@ from launcher.components import (
     libpq_url,
     sqlalchemy_url,
 )
+from launcher.mesh_ca import development_mesh, mesh_env
 from launcher.ports import LOOPBACK, connect_host, free_port, hostport, port_in_use
 from launcher.process import LogEcho
+from services.common.mesh import MeshFiles, identity_of
 
 SERVICE_NAMES: tuple[str, ...] = (
     "merchant",
@@ -222,6 +226,8 @@ class Platform:
         """Seconds from the start of its stage to ready, per component, plus "total"."""
         self.stop_timings: dict[str, float] = {}
         self.env: dict[str, str] = {}
+        self.mesh: dict[str, MeshFiles] = {}
+        """Mesh identity -> its certificate files (<data dir>/mesh)."""
         """The environment given to every service (without PORT)."""
         self.demo_merchant_id: str | None = None
         self.demo_api_key: str | None = None
@@ -453,9 +459,14 @@ class Platform:
             self._raise_if_cancelled()
             time.sleep(0.05)
 
+    def channel(self, service: str, *, as_identity: str) -> grpc.Channel:
+        """A blocking channel to `service` over the mesh, as component `as_identity`."""
+        return self.mesh[as_identity].blocking_channel(self.service_addrs[service], peer=service)
+
     def service_env(self, name: str) -> dict[str, str]:
         """The environment service `name` runs with (without os.environ)."""
-        return {**self.env, "PORT": self.service_addrs[name].rpartition(":")[2]}
+        mesh = mesh_env(self.mesh[identity_of(name)])
+        return {**self.env, **mesh, "PORT": self.service_addrs[name].rpartition(":")[2]}
 
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
@@ -519,33 +530,43 @@ class Platform:
             razorpay_sandbox_url=None if sandbox_port is None else f"http://{hostport(LOOPBACK, sandbox_port)}",
         )
         self.env = self._service_env()
+        self.mesh = development_mesh(self.data_dir / "mesh")
+        operator = self.mesh["operator"]
 
         sandbox: list[Component] = []
         if proxy_port is not None:
             # Ready without localstripe: it only reaches it when a request comes.
             argv = [sys.executable, "-m", "sandboxes.faultproxy", "--host", LOOPBACK, "--port", str(proxy_port)]
             argv += ["--upstream", localstripe.url]
-            env = self._child_env(proxy_port)
+            env = self._child_env(port=proxy_port)
             sandbox.append(HttpProcess("stripe_fault_proxy", argv=argv, port=proxy_port, env=env, **python))
         if sandbox_port is not None:
             prefix = config.razorpay_sandbox_command or [sys.executable, "-m", "sandboxes.razorpay"]
             argv = [*prefix, "--host", LOOPBACK, "--port", str(sandbox_port)]
-            env = self._child_env(sandbox_port)
+            env = self._child_env(port=sandbox_port)
             sandbox.append(HttpProcess("razorpay_sandbox", argv=argv, port=sandbox_port, env=env, **python))
 
         infrastructure: list[Component] = [temporal, localstripe, *sandbox, redis, postgres]
         self._plan = [infrastructure]
         if config.migrate:
             argv = list(config.migrate_command or [sys.executable, "-m", "services.common.migrate"])
-            self._plan.append([OneShot("migrate", argv, env=self._child_env(), **python)])
+            self._plan.append([OneShot("migrate", argv, env=self._child_env("operator"), **python)])
         service_command = config.service_command or (lambda name: [sys.executable, "-m", service_module(name)])
         services: list[Component] = [
-            GrpcService(name, argv=service_command(name), port=port, env=self._child_env(port), **python)
+            GrpcService(
+                name,
+                argv=service_command(name),
+                port=port,
+                probe_as=operator,
+                env=self._child_env(name, port=port),
+                **python,
+            )
             for name, port in service_ports.items()
         ]
         if config.with_web:
             argv = [sys.executable, "-m", "services.web"]
-            services.append(WebService("web", argv=argv, port=web_port, env=self._child_env(web_port), **python))
+            env = self._child_env("web", port=web_port)
+            services.append(WebService("web", argv=argv, port=web_port, env=env, **python))
         if services:
             self._plan.append(services)
         if gateway_port is not None:
@@ -555,7 +576,7 @@ class Platform:
                 config.seed_command
                 or [sys.executable, "-m", "services.merchant.seed", "--key-file", str(self.data_dir / "demo-api-key")]
             )
-            self._plan.append([OneShot("seed", argv, capture_stdout=True, env=self._child_env(), **python)])
+            self._plan.append([OneShot("seed", argv, capture_stdout=True, env=self._child_env("operator"), **python)])
         self._components = {component.name: component for stage in self._plan for component in stage}
 
     def _envoy(
@@ -579,6 +600,7 @@ class Platform:
             "order_port": service_ports["order"],
             "webhook_port": service_ports["webhook"],
             "web_port": web_port,
+            **{f"mesh_{kind}_file": str(path) for kind, path in self._mesh_paths("gateway").items()},
         }
         return Envoy(
             renderer=renderer,
@@ -616,12 +638,19 @@ class Platform:
         env.update(config.extra_env)
         return env
 
-    def _child_env(self, port: int | None = None) -> dict[str, str]:
-        """os.environ + the service environment (+ PORT): what every Python child gets."""
+    def _mesh_paths(self, component: str) -> dict[str, Path]:
+        files = self.mesh[identity_of(component)]
+        return {"ca": files.ca, "cert": files.cert, "key": files.key}
+
+    def _child_env(self, component: str | None = None, *, port: int | None = None) -> dict[str, str]:
+        """os.environ + the service environment (+ the component's mesh identity, + PORT):
+        what every Python child gets."""
         paths = [str(REPO_ROOT), str(REPO_ROOT / "clients" / "python")]
         if os.environ.get("PYTHONPATH"):
             paths.append(os.environ["PYTHONPATH"])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONUNBUFFERED": "1", **self.env}
+        if component is not None:
+            env.update(mesh_env(self.mesh[identity_of(component)]))
         if port is not None:
             env["PORT"] = str(port)
         return env

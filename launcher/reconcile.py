@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import grpc
 from google.protobuf import json_format, timestamp_pb2
 from payloops.order.v1 import order_internal_service_pb2 as pb
 from payloops.order.v1 import order_internal_service_pb2_grpc
+
+from services.common.mesh import MeshFiles
 
 Result = pb.ReconcileFinding.Result
 TIMEOUT_SECONDS = 600
@@ -26,6 +29,16 @@ def order_address(args: argparse.Namespace) -> str:
         return str(json.loads(endpoints.read_text())["service_addrs"]["order"])
     except (OSError, ValueError, KeyError) as error:
         raise SystemExit(f"payloops: no running platform in {args.data_dir} ({error}); give --order-addr") from None
+
+
+def operator_identity(args: argparse.Namespace) -> MeshFiles:
+    """The operator's mesh certificate: MESH_CA_FILE/MESH_CERT_FILE/MESH_KEY_FILE when set
+    (a cluster), else the one `payloops up` issued in the data directory."""
+    if os.environ.get("MESH_CERT_FILE"):
+        env = os.environ
+        return MeshFiles(ca=Path(env["MESH_CA_FILE"]), cert=Path(env["MESH_CERT_FILE"]), key=Path(env["MESH_KEY_FILE"]))
+    mesh = Path(args.data_dir) / "mesh"
+    return MeshFiles(ca=mesh / "ca.crt", cert=mesh / "operator.crt", key=mesh / "operator.key")
 
 
 def stamp(moment: datetime.datetime) -> timestamp_pb2.Timestamp:
@@ -58,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
     until = args.until or datetime.datetime.now(datetime.UTC)
     since = args.since or until - datetime.timedelta(hours=24)
     request = pb.ReconcileRequest(start_time=stamp(since), end_time=stamp(until), merchant_id=args.merchant)
-    with grpc.insecure_channel(order_address(args)) as channel:
+    with operator_identity(args).blocking_channel(order_address(args), "order") as channel:
         stub = order_internal_service_pb2_grpc.OrderInternalServiceStub(channel)
         try:
             answer = stub.Reconcile(request, timeout=TIMEOUT_SECONDS)

@@ -3,10 +3,13 @@ all sharing these base fields."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.mesh import MeshFiles
 
 Environment = Literal["dev", "test", "prod"]
 
@@ -20,10 +23,19 @@ class ProcessSettings(BaseSettings):
     listen_host: str = "127.0.0.1"
     port: int = Field(ge=1, le=65535)
     log_level: str = "INFO"
+    # This component's mesh identity: the CA every peer's certificate must chain to, and
+    # its own certificate and key (services.common.mesh).
+    mesh_ca_file: Path
+    mesh_cert_file: Path
+    mesh_key_file: Path
 
     @property
     def listen_address(self) -> str:
         return f"{self.listen_host}:{self.port}"
+
+    @property
+    def mesh(self) -> MeshFiles:
+        return MeshFiles(ca=self.mesh_ca_file, cert=self.mesh_cert_file, key=self.mesh_key_file)
 
 
 class ServiceSettings(ProcessSettings):
@@ -44,6 +56,20 @@ class ServiceSettings(ProcessSettings):
     # Webhook endpoints on loopback addresses (services.common.ssrf): local development
     # and tests only; every other internal address is refused whatever this says.
     webhook_allow_loopback: bool = False
+
+
+class TemporalSettings(ServiceSettings):
+    """Services that start or run workflows."""
+
+    temporal_address: str
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "payloops"
+    # Temporal over TLS (a cluster with TLS; the dev server has none): the CA that signed
+    # the frontend's certificate and, for mutual TLS, this component's client certificate.
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str = ""
 
 
 class DevDefaultSecret(ValueError):

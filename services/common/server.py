@@ -43,7 +43,7 @@ async def serve(
         server,
     )
     try:
-        server.add_insecure_port(settings.listen_address)
+        server.add_secure_port(settings.listen_address, settings.mesh.server_credentials())
     except RuntimeError:
         sys.exit(f"{name}: cannot listen on {settings.listen_address} (port in use?)")
     await server.start()

@@ -6,18 +6,35 @@ import asyncio
 import logging
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, TLSConfig
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from services.common.config import TemporalSettings
 
 log = logging.getLogger("payloops.temporal")
 
 
-async def connect(address: str, namespace: str, attempts: int = 30) -> Client:
+def tls_config(settings: TemporalSettings) -> TLSConfig | bool:
+    """TLS to Temporal when TEMPORAL_TLS_CA_FILE is set, with a client certificate when
+    TEMPORAL_TLS_CERT_FILE/KEY_FILE are; plaintext otherwise (the dev server on loopback)."""
+    if settings.temporal_tls_ca_file is None:
+        return False
+    cert, key = settings.temporal_tls_cert_file, settings.temporal_tls_key_file
+    return TLSConfig(
+        server_root_ca_cert=settings.temporal_tls_ca_file.read_bytes(),
+        client_cert=cert.read_bytes() if cert else None,
+        client_private_key=key.read_bytes() if key else None,
+        domain=settings.temporal_tls_server_name or None,
+    )
+
+
+async def connect(settings: TemporalSettings, attempts: int = 30) -> Client:
     """Connect, retrying for a while: Temporal may still be starting."""
+    address, namespace, tls = settings.temporal_address, settings.temporal_namespace, tls_config(settings)
     for attempt in range(1, attempts + 1):
         try:
-            return await Client.connect(address, namespace=namespace)
+            return await Client.connect(address, namespace=namespace, tls=tls)
         except RuntimeError:
             if attempt == attempts:
                 raise

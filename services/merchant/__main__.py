@@ -57,7 +57,7 @@ async def start(settings: ServiceSettings) -> None:
     engine = create_engine(settings)
     sessions = session_factory(engine)
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-    router_channel = grpc.aio.insecure_channel(settings.router_service_addr)
+    router_channel = settings.mesh.channel(settings.router_service_addr, "router")
     cipher = CredentialCipher(settings.credential_keys, settings.credential_active_key_id)
     api_keys = ApiKeyAuthenticator(
         sessions, hmac_secret=settings.api_key_hmac_secret, cache_seconds=settings.auth_cache_seconds

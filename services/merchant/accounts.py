@@ -58,7 +58,7 @@ class Accounts:
         email = normalise_email(email)
         check(
             ("EMAIL_INVALID", email_violations(email)),
-            password_check(password, min_length=self.password_min_length),
+            password_check(password, min_length=self.password_min_length, email=email),
             ("NAME_INVALID", name_violations(name)),
         )
         await self.guard.before_register(ip=client, email=email)
@@ -81,13 +81,13 @@ class Accounts:
         async with self.sessions() as session:
             merchant = await repository.find_merchant_by_email(session=session, email=email)
         stored = merchant.password_hash if merchant is not None else None
-        matches = await self.hasher.verify(password, stored)  # a decoy hash when there is none
+        # A decoy hash when there is none; a new hash when the stored one is outdated.
+        matches, rehashed = await self.hasher.verify_and_update(password, stored)
         if merchant is None or not matches:
             await self.guard.login_failed(ip=client, email=email)  # raises ACCOUNT_LOCKED at the threshold
             raise invalid_credentials()
         await self.guard.login_succeeded(ip=client, email=email)
-        if stored is not None and self.hasher.outdated(stored):
-            rehashed = await self.hasher.hash(password)
+        if rehashed is not None:
             async with self.sessions.begin() as session:
                 await repository.set_password_hash(session=session, merchant_id=merchant.id, password_hash=rehashed)
         return self.tokens.issue(merchant.id)

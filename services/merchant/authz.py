@@ -1,4 +1,6 @@
-"""The gateway's authorization check (Envoy ext_authz, gRPC): who is calling.
+"""The gateway's authorization check (Envoy ext_authz, gRPC): who is calling. A path
+the edge policy does not list is refused as the gateway refuses an unknown route (404
+ROUTE_NOT_FOUND), whatever the credentials.
 
 Allowed requests get the caller's identity as headers that overwrite anything the
 client sent; every other identity header is removed, so a client can never set one.
@@ -42,16 +44,21 @@ def allow(identity: dict[str, str]) -> external_auth_pb2.CheckResponse:
     )
 
 
-def deny(reason: str, message: str) -> external_auth_pb2.CheckResponse:
+def deny(
+    reason: str,
+    message: str,
+    code: int = code_pb2.UNAUTHENTICATED,
+    http_status: http_status_pb2.StatusCode.ValueType = http_status_pb2.Unauthorized,
+) -> external_auth_pb2.CheckResponse:
     body = {
-        "code": code_pb2.UNAUTHENTICATED,
+        "code": code,
         "message": message,
         "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": DOMAIN}],
     }
     return external_auth_pb2.CheckResponse(
-        status=status_pb2.Status(code=code_pb2.UNAUTHENTICATED, message=message),
+        status=status_pb2.Status(code=code, message=message),
         denied_response=external_auth_pb2.DeniedHttpResponse(
-            status=http_status_pb2.HttpStatus(code=http_status_pb2.Unauthorized),
+            status=http_status_pb2.HttpStatus(code=http_status),
             headers=[
                 base_pb2.HeaderValueOption(
                     header=base_pb2.HeaderValue(key="content-type", value="application/json"),
@@ -77,6 +84,11 @@ class EdgeAuthorizer(external_auth_pb2_grpc.AuthorizationServicer):
     async def Check(self, request: external_auth_pb2.CheckRequest, context: Context) -> external_auth_pb2.CheckResponse:
         http = request.attributes.request.http
         decision = decide(http.path)
+        if decision.access is Access.DENIED:
+            # The gateway's own answer for an unknown route (gRPC clients see UNIMPLEMENTED).
+            path = http.path.split("?", 1)[0]
+            message = f"no such route: {http.method} {path}"
+            return deny("ROUTE_NOT_FOUND", message, code_pb2.NOT_FOUND, http_status_pb2.NotFound)
         if decision.access is Access.PUBLIC:
             return allow({PROCESSOR_HEADER: decision.processor} if decision.processor else {})
         if decision.access is Access.DASHBOARD:

@@ -1,4 +1,5 @@
-"""Field checks of the dashboard API. Pure: no I/O.
+"""Field checks of the dashboard API. Pure: no I/O but one read of the packaged list
+of common passwords.
 
 Each check returns its violations; `check` raises one INVALID_ARGUMENT naming all of
 them, with the reason of the first failing group (as the order service does). No
@@ -12,11 +13,12 @@ from urllib.parse import urlsplit
 
 from services.common.errors import FieldViolation, require
 from services.common.ssrf import url_problem
+from services.merchant import passwords
 
 Group = tuple[str, list[FieldViolation]]
 
 EMAIL_MAX_LENGTH = 254
-PASSWORD_MAX_LENGTH = 1024
+PASSWORD_MAX_LENGTH = 256  # Unicode code points, after NFKC
 NAME_MAX_LENGTH = 200
 URL_MAX_LENGTH = 2048
 _LOCAL_PART = re.compile(r"^[^\s@\"(),:;<>\[\\\]]{1,64}$")
@@ -61,16 +63,24 @@ def email_violations(email: str, field: str = "email") -> list[FieldViolation]:
     return [] if valid else [FieldViolation(field, "is not a valid email address")]
 
 
-def password_check(password: str, *, min_length: int, field: str = "password") -> Group:
-    """PCI DSS 8.3.6: at least 12 characters, with letters and digits."""
+def password_check(password: str, *, min_length: int, email: str, field: str = "password") -> Group:
+    """NIST SP 800-63B: long enough (PCI DSS 8.3.6's 12 characters by default), any
+    characters, spaces included, and no composition rule; refused when common or the
+    account's own email. `email` must already be normalised."""
     if not password:
         return "PASSWORD_TOO_SHORT", [FieldViolation(field, "is required")]
-    if len(password) < min_length:
+    normal = passwords.normalise(password)
+    if len(normal) < min_length:
         return "PASSWORD_TOO_SHORT", [FieldViolation(field, f"must be at least {min_length} characters long")]
-    if len(password) > PASSWORD_MAX_LENGTH:
+    if len(normal) > PASSWORD_MAX_LENGTH:
         return "PASSWORD_TOO_LONG", [FieldViolation(field, f"must be at most {PASSWORD_MAX_LENGTH} characters long")]
-    if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
-        return "PASSWORD_TOO_WEAK", [FieldViolation(field, "must contain both letters and digits")]
+    own = email.casefold()
+    if normal.strip().casefold() in {own, own.rpartition("@")[0]} - {""}:
+        problem = "must not be the account's email address or the part before the @"
+        return "PASSWORD_MATCHES_EMAIL", [FieldViolation(field, problem)]
+    if passwords.is_common(normal) or len(set(normal)) == 1:
+        problem = "is too easy to guess: it is on a list of common and breached ones, or repeats one character"
+        return "PASSWORD_TOO_COMMON", [FieldViolation(field, problem)]
     return "PASSWORD_TOO_SHORT", []
 
 

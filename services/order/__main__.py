@@ -66,11 +66,11 @@ async def start(settings: ServiceSettings) -> None:
     )
 
     channels = {
-        "router": grpc.aio.insecure_channel(settings.router_service_addr),
-        "webhook": grpc.aio.insecure_channel(settings.webhook_service_addr),
-        **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
+        "router": settings.mesh.channel(settings.router_service_addr, "router"),
+        "webhook": settings.mesh.channel(settings.webhook_service_addr, "webhook"),
+        **settings.mesh.processor_channels(settings.processor_addrs),
     }
-    temporal = await connect(settings.temporal_address, settings.temporal_namespace)
+    temporal = await connect(settings)
     outcomes = PaymentOutcomes()
     router = router_service_pb2_grpc.RouterServiceStub(channels["router"])
     feedback = RoutingFeedback(router)

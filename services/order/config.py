@@ -1,9 +1,9 @@
 from pydantic import Field
 
-from services.common.config import ServiceSettings
+from services.common.config import TemporalSettings
 
 
-class Settings(ServiceSettings):
+class Settings(TemporalSettings):
     """Order service and payment worker configuration (environment variables of the same names)."""
 
     max_amount: int = Field(default=99_999_999, ge=1, le=2**31 - 1)
@@ -46,9 +46,6 @@ class Settings(ServiceSettings):
     # page is still in flight.
     checkout_expiry_retry_seconds: float = Field(default=30, gt=0)
 
-    temporal_address: str
-    temporal_namespace: str = "default"
-    temporal_task_queue: str = "payloops"
     router_service_addr: str
     processor_stripe_service_addr: str
     processor_razorpay_service_addr: str

@@ -132,12 +132,12 @@ async def schedule_sweep(client: Client, settings: Settings) -> None:
 async def start(settings: ServiceSettings) -> None:
     assert isinstance(settings, Settings)
     engine = create_engine(settings)
-    channels = {name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()}
+    channels = settings.mesh.processor_channels(settings.processor_addrs)
     sessions = session_factory(engine)
     stubs = {name: processor_service_pb2_grpc.ProcessorServiceStub(channel) for name, channel in channels.items()}
-    channels["router"] = grpc.aio.insecure_channel(settings.router_service_addr)
+    channels["router"] = settings.mesh.channel(settings.router_service_addr, "router")
     feedback = RoutingFeedback(router_service_pb2_grpc.RouterServiceStub(channels["router"]))
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(settings)
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         return []

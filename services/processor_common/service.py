@@ -26,7 +26,7 @@ def main(name: str, settings_class: type[S], plugin_factory: Callable[[S], Proce
     async def start(settings: ServiceSettings) -> None:
         assert isinstance(settings, settings_class)
         plugin = plugin_factory(settings)
-        channel = grpc.aio.insecure_channel(settings.merchant_service_addr)
+        channel = settings.mesh.channel(settings.merchant_service_addr, "merchant")
         credentials = MerchantCredentials(
             merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channel),
             ttl_seconds=settings.credentials_cache_seconds,

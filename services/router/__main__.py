@@ -19,7 +19,7 @@ SERVICE = router_service_pb2.DESCRIPTOR.services_by_name["RouterService"].full_n
 
 async def start(settings: ServiceSettings) -> None:
     assert isinstance(settings, Settings)
-    channel = grpc.aio.insecure_channel(settings.merchant_service_addr)
+    channel = settings.mesh.channel(settings.merchant_service_addr, "merchant")
     routing = MerchantRoutingSource(
         merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channel),
         ttl_seconds=settings.routing_cache_seconds,

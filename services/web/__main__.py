@@ -6,7 +6,6 @@ import asyncio
 import signal
 import sys
 
-import grpc
 from aiohttp import web
 from payloops.merchant.v1 import merchant_internal_service_pb2_grpc
 from payloops.order.v1 import order_internal_service_pb2_grpc
@@ -19,8 +18,8 @@ from services.web.config import Settings
 
 
 async def serve(settings: Settings) -> None:
-    orders = grpc.aio.insecure_channel(settings.order_service_addr)
-    merchants = grpc.aio.insecure_channel(settings.merchant_service_addr)
+    orders = settings.mesh.channel(settings.order_service_addr, "order")
+    merchants = settings.mesh.channel(settings.merchant_service_addr, "merchant")
     checkout = Checkout(
         order_internal_service_pb2_grpc.OrderInternalServiceStub(orders),
         merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(merchants),

@@ -53,9 +53,9 @@ async def start(settings: ServiceSettings) -> None:
     engine = create_engine(settings)
     sessions = session_factory(engine)
     channels = {
-        "order": grpc.aio.insecure_channel(settings.order_service_addr),
-        "merchant": grpc.aio.insecure_channel(settings.merchant_service_addr),
-        **{name: grpc.aio.insecure_channel(addr) for name, addr in settings.processor_addrs.items()},
+        "order": settings.mesh.channel(settings.order_service_addr, "order"),
+        "merchant": settings.mesh.channel(settings.merchant_service_addr, "merchant"),
+        **settings.mesh.processor_channels(settings.processor_addrs),
     }
     applier = EventApplier(
         sessions,
@@ -69,7 +69,7 @@ async def start(settings: ServiceSettings) -> None:
     deliveries = Deliveries(
         sessions,
         merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channels["merchant"]),
-        await connect(settings.temporal_address, settings.temporal_namespace),
+        await connect(settings),
         settings,
     )
 

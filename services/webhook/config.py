@@ -1,13 +1,13 @@
 from pydantic import Field
 
-from services.common.config import ServiceSettings
+from services.common.config import TemporalSettings
 
 # Waits after each failed attempt (seconds): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h,
 # 24 h, 20 h -- ten attempts over about three days.
 DEFAULT_RETRY_SCHEDULE = [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0, 86400.0, 72000.0]
 
 
-class Settings(ServiceSettings):
+class Settings(TemporalSettings):
     """Webhook service and delivery worker configuration (environment variables of the same names)."""
 
     merchant_service_addr: str
@@ -23,9 +23,6 @@ class Settings(ServiceSettings):
         """Processor id -> its service address; a new processor adds one field here."""
         return {"stripe": self.processor_stripe_service_addr, "razorpay": self.processor_razorpay_service_addr}
 
-    temporal_address: str
-    temporal_namespace: str = "default"
-    temporal_task_queue: str = "payloops"
     # The delivery worker's own queue; empty: "<TEMPORAL_TASK_QUEUE>-webhooks".
     webhook_task_queue: str = ""
     # JSON list, e.g. WEBHOOK_RETRY_SCHEDULE='[1, 2, 4]'.

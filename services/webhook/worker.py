@@ -34,14 +34,14 @@ def delivery_worker(client: Client, settings: Settings, activities: DeliveryActi
 async def start(settings: ServiceSettings) -> None:
     assert isinstance(settings, Settings)
     engine = create_engine(settings)
-    channel = grpc.aio.insecure_channel(settings.merchant_service_addr)
+    channel = settings.mesh.channel(settings.merchant_service_addr, "merchant")
     activities = DeliveryActivities(
         session_factory(engine),
         merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channel),
         call_timeout=settings.merchant_call_timeout_seconds,
         allow_loopback=settings.webhook_allow_loopback,
     )
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(settings)
 
     async def register(server: grpc.aio.Server) -> Sequence[str]:
         return []

@@ -98,8 +98,8 @@ def _documented_secrets() -> dict[str, set[str]]:
     secrets: dict[str, set[str]] = {}
     for chunk in text.split("kubectl create secret generic ")[1:]:
         command = chunk.split("\n\n")[0].split("```")[0]
-        name = command.split()[0]
-        keys = set(re.findall(r"--from-(?:literal|file)=([A-Z0-9_]+)=", command))
+        name = command.split()[0].strip("\"'")
+        keys = set(re.findall(r"--from-(?:literal|file)=([A-Za-z0-9_.]+)=", command))
         assert keys, f"README: the command creating secret {name} gives no key"
         secrets.setdefault(name, set()).update(keys)
     return secrets
@@ -262,7 +262,7 @@ def _component_deployments() -> Iterator[tuple[str, Manifest]]:
 def test_manifests_parse_and_name_no_unknown_kinds() -> None:
     assert _manifest_files(), "no manifests in deploy/kubernetes"
     kinds = {doc["kind"] for doc in [*MANIFESTS, *JOB_MANIFESTS]}
-    assert kinds <= {"Deployment", "Service", "ConfigMap", "Job"}, kinds
+    assert kinds <= {"Deployment", "Service", "ConfigMap", "Job", "NetworkPolicy", "Certificate", "Issuer"}, kinds
 
 
 def test_the_launcher_components_are_known() -> None:
@@ -327,18 +327,29 @@ def _served_port(deployment: Manifest) -> int:
     return port
 
 
+HEALTH_PROBE_MODULE = "services.common.health_probe"
+
+
 @pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_grpc_probes_on_the_served_port(name: str) -> None:
+def test_grpc_probes_run_the_mesh_health_probe(name: str) -> None:
+    """The servers accept mesh clients only, so the kubelet's grpc: probe cannot reach them:
+    the probe is a command asking 127.0.0.1:$PORT with the pod's own certificate (MESH_*,
+    checked in test_mesh.py)."""
     deployment = _deployment_running(service_module(name))
     label = deployment["metadata"]["name"]
     port = _served_port(deployment)
+    assert _env(deployment)["PORT"].value == str(port)
+    assert importlib.util.find_spec(HEALTH_PROBE_MODULE) is not None
     container = _container(deployment)
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert probe in container, f"{label}: no {probe}"
-        grpc = container[probe].get("grpc")
-        assert grpc is not None, f"{label}: {probe} is not a gRPC health probe"
-        assert grpc.get("port") == port, f"{label}: {probe} checks port {grpc.get('port')}, the service serves {port}"
-        assert grpc.get("service", "") == "", f"{label}: {probe} asks for a service the health servicer may not set"
+    assert {"readinessProbe", "livenessProbe"} <= container.keys(), f"{label}: no readiness or liveness probe"
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        if probe not in container:
+            continue
+        exec_ = container[probe].get("exec")
+        assert exec_ is not None, f"{label}: {probe} is not an exec probe ({sorted(container[probe])})"
+        assert exec_["command"] == ["python", "-m", HEALTH_PROBE_MODULE], f"{label}: {probe} runs {exec_['command']}"
+        # A Python start with grpc imported takes longer than the default 1 s under a CPU limit.
+        assert container[probe].get("timeoutSeconds", 1) >= 3, f"{label}: {probe} timeoutSeconds too short"
 
 
 def test_web_http_probes_on_the_served_port() -> None:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import grpc
 import httpx
 from payloops.merchant.v1 import merchant_internal_service_pb2, merchant_internal_service_pb2_grpc
 
@@ -45,7 +44,7 @@ def transactions(rest: httpx.Client, order_id: str) -> list[dict[str, Any]]:
 
 def credentials(platform: Platform, merchant_id: str, processor: str) -> dict[str, str]:
     """The merchant's processor credentials, read through the internal credentials RPC."""
-    with grpc.insecure_channel(platform.service_addrs["merchant"]) as channel:
+    with platform.channel("merchant", as_identity=f"processor-{processor}") as channel:
         stub = merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channel)
         answer = stub.GetProcessorCredentials(
             merchant_internal_service_pb2.GetProcessorCredentialsRequest(merchant_id=merchant_id, processor=processor)

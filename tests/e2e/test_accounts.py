@@ -7,6 +7,7 @@ import base64
 import json
 import secrets
 import time
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from payloops.merchant.v1 import merchant_internal_service_pb2 as internal
 
 from launcher.platform import Platform
+from services.merchant.passwords import PasswordHasher
 from tests.merchant.helpers import (
     Account,
     aip193,
@@ -97,7 +99,9 @@ def test_register_login_create_a_key_and_pay_with_it(platform: Platform, anonymo
         ({"email": "two@@example.com"}, "EMAIL_INVALID", "email"),
         ({"email": ""}, "EMAIL_INVALID", "email"),
         ({"password": "short1"}, "PASSWORD_TOO_SHORT", "password"),
-        ({"password": "only-letters-here"}, "PASSWORD_TOO_WEAK", "password"),
+        ({"password": "Password1234"}, "PASSWORD_TOO_COMMON", "password"),
+        ({"password": "x" * 257}, "PASSWORD_TOO_LONG", "password"),
+        ({"email": "pat.q.merchant@example.com", "password": "Pat.Q.Merchant"}, "PASSWORD_MATCHES_EMAIL", "password"),
         ({"name": "  "}, "NAME_INVALID", "name"),
     ],
 )
@@ -106,6 +110,40 @@ def test_bad_registrations_are_400(anonymous: httpx.Client, fields: dict[str, st
     got, answer = aip193(anonymous.post("/api/auth/register", json=body), 400)
     assert (got, violated_fields(answer)) == (reason, [field])
     assert "long-enough-pass" not in json.dumps(answer)
+
+
+def test_a_unicode_passphrase_registers_and_logs_in_in_any_normal_form(platform: Platform) -> None:
+    typed = f"mot\u00a0de passe tre\u0300s long, sans majuscule ni chiffre, que des mots {secrets.token_hex(4)}"
+    assert len(typed) >= 64
+    remember(typed, unicodedata.normalize("NFKC", typed))
+    with client(platform, source=fresh_address()) as anonymous:
+        email = new_email()
+        registered = anonymous.post("/api/auth/register", json={"email": email, "password": typed, "name": "Phrase"})
+        assert registered.status_code == 200, registered.text
+        remember(registered.json()["token"])
+        # NBSP and a combining accent typed; a plain space and "è" given: one password.
+        answer = login(anonymous, email, unicodedata.normalize("NFKC", typed))
+        assert answer.status_code == 200, answer.text
+        remember(answer.json()["token"])
+
+
+def test_a_password_hashed_as_typed_before_nfkc_still_logs_in_and_is_rehashed(platform: Platform) -> None:
+    typed = f"ancien\u00a0mot de passe {secrets.token_hex(4)}"
+    settings = merchant_settings(platform)
+    hasher = PasswordHasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost, concurrency=1)
+    legacy = hasher.scheme.hash(typed)  # as hashed before passwords were normalised
+    remember(typed, unicodedata.normalize("NFKC", typed))
+    with client(platform, source=fresh_address()) as anonymous:
+        account = register(anonymous, name="Before NFKC")
+        select = "SELECT password_hash FROM merchant.merchants WHERE id = %s"
+        with database(platform) as db:
+            db.execute("UPDATE merchant.merchants SET password_hash = %s WHERE id = %s", (legacy, account.merchant_id))
+        for password in (typed, unicodedata.normalize("NFKC", typed)):
+            answer = login(anonymous, account.email, password)
+            assert answer.status_code == 200, answer.text
+            remember(answer.json()["token"])
+            with database(platform) as db:
+                assert db.execute(select, (account.merchant_id,)).fetchone() != (legacy,)
 
 
 def test_a_registered_email_is_409_whatever_its_case(anonymous: httpx.Client, account: Account) -> None:
@@ -261,7 +299,7 @@ def test_processor_credentials_are_stored_sealed_and_shown_masked(
         ).fetchone()
     assert row is not None and row[0]
     assert all(value.encode() not in bytes(row[1]) for value in credentials.values())
-    with internal_stub(platform) as stub:
+    with internal_stub(platform, as_identity="processor-stripe") as stub:
         opened = stub.GetProcessorCredentials(
             internal.GetProcessorCredentialsRequest(merchant_id=account.merchant_id, processor="stripe")
         )
@@ -327,7 +365,7 @@ def test_webhook_endpoints_show_their_secret_once(
     with database(platform) as db:
         stored = db.execute("SELECT ciphertext FROM merchant.webhook_endpoints WHERE id = %s", (endpoint["id"],))
         assert endpoint["secret"].encode() not in bytes(stored.fetchone()[0])  # type: ignore[index]
-    with internal_stub(platform) as stub:
+    with internal_stub(platform, as_identity="webhook-worker") as stub:
         request = internal.ListWebhookSubscriptionsRequest
         succeeded = stub.ListWebhookSubscriptions(
             request(merchant_id=account.merchant_id, event_type="order.succeeded")
@@ -375,7 +413,7 @@ def test_routing_rules_are_stored_validated_and_served_by_priority(
     listed = dashboard.get("/api/routing-rules").json()["routingRules"]
     assert [r["id"] for r in listed] == [ids[1], ids[0]]
     assert listed[0]["conditions"]["metadata"] == {"tier": "gold"} and listed[0]["conditions"]["amountGte"] == 100
-    with internal_stub(platform) as stub:
+    with internal_stub(platform, as_identity="router") as stub:
         config = stub.GetRoutingConfig(internal.GetRoutingConfigRequest(merchant_id=account.merchant_id))
     assert [r.id for r in config.routing_rules] == [ids[1], ids[0]]
     assert config.routing_rules[0].action.volume_split.splits[0].weight == 70

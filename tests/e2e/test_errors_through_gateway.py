@@ -98,9 +98,21 @@ def test_a_nul_character_in_an_id_is_a_400_not_a_500(rest: httpx.Client, path: s
     assert error(rest.get(path), 400, 3)["reason"] == "REQUEST_INVALID_CHARACTERS"
 
 
-def test_unknown_routes_are_json_404(rest: httpx.Client) -> None:
+def test_unknown_routes_are_json_404(rest: httpx.Client, anonymous: httpx.Client) -> None:
     assert error(rest.get("/v1/nothing-here"), 404, 5)["reason"] == "ROUTE_NOT_FOUND"
     assert error(rest.get("/elsewhere"), 404, 5)["reason"] == "ROUTE_NOT_FOUND"
+    # Deny by default (services/merchant/edge_policy.py): an unknown route asks for no credential.
+    for path in ("/v1/nothing-here", "/api/nothing-here", "/api/auth/logout", "/webhooks/paypal/mer_1"):
+        assert error(anonymous.post(path, json={}), 404, 5)["reason"] == "ROUTE_NOT_FOUND"
+
+
+def test_unknown_grpc_methods_are_unimplemented(gateway_channel: grpc.Channel, merchant_a: dict[str, str]) -> None:
+    nope: grpc.UnaryUnaryMultiCallable[bytes, bytes] = gateway_channel.unary_unary(
+        "/payloops.order.v1.OrderService/Nope"
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        nope(b"", metadata=(("x-api-key", merchant_a["api_key"]),))
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
 def test_missing_or_wrong_api_key_is_json_401(anonymous: httpx.Client) -> None:
@@ -162,8 +174,8 @@ def test_every_service_serves_health_and_reflection(platform: Platform) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-    for name, address in platform.service_addrs.items():
-        with grpc.insecure_channel(address) as channel:
+    for name in platform.service_addrs:
+        with platform.channel(name, as_identity="operator") as channel:
             health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
             assert health.status == health_pb2.HealthCheckResponse.SERVING, name
             answers = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(

@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from launcher.ports import free_port
+from tests.log_scan import assert_clean_logs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,6 +93,8 @@ def test_payloops_up_serves_orders_stops_cleanly_and_keeps_data(data_dir: Path) 
         again = httpx.get(f"{gateway}/v1/orders/{order_id}", headers={"X-API-Key": key})
         assert again.status_code == 200 and again.json()["amount"] == 1999
     assert leftovers(data_dir) == []
+    # A platform of its own, so logs of its own (embedded PostgreSQL and Redis too).
+    assert_clean_logs(data_dir / "logs", {key})
 
 
 def test_a_busy_port_is_one_clear_line(tmp_path: Path) -> None:

@@ -328,7 +328,7 @@ def stripe_row(platform: Platform, merchant_id: str) -> Iterator[tuple[Row, Any]
 
 
 def credentials_error(platform: Platform, merchant_id: str) -> grpc.RpcError:
-    with internal_stub(platform) as stub, pytest.raises(grpc.RpcError) as caught:
+    with internal_stub(platform, as_identity="processor-stripe") as stub, pytest.raises(grpc.RpcError) as caught:
         stub.GetProcessorCredentials(
             internal.GetProcessorCredentialsRequest(merchant_id=merchant_id, processor="stripe")
         )

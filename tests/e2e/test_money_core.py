@@ -103,7 +103,7 @@ def reconcile(platform: Platform, merchant: Merchant) -> tuple[int, dict[str, An
     """`payloops reconcile` for the merchant's orders: its exit code and its JSON report."""
     done = subprocess.run(
         [sys.executable, "-m", "launcher", "reconcile", "--json", "--merchant", merchant.id]
-        + ["--order-addr", platform.service_addrs["order"]],
+        + ["--order-addr", platform.service_addrs["order"], "--data-dir", str(platform.data_dir)],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,

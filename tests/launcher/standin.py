@@ -33,7 +33,9 @@ def serve_grpc(name: str) -> int:
     servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     address = f"{os.environ['LISTEN_HOST']}:{os.environ['PORT']}"
-    server.add_insecure_port(address)
+    mesh = [open(os.environ[f"MESH_{kind}_FILE"], "rb").read() for kind in ("CA", "CERT", "KEY")]
+    credentials = grpc.ssl_server_credentials([(mesh[2], mesh[1])], root_certificates=mesh[0], require_client_auth=True)
+    server.add_secure_port(address, credentials)
     server.start()
     print(f"{name}: serving on {address}", flush=True)
     stopped = threading.Event()

@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 import httpx
 import psycopg
 from payloops.merchant.v1 import merchant_internal_service_pb2_grpc
 
 from launcher.platform import Platform
 from services.merchant.config import Settings
+from tests.log_scan import assert_clean_logs
 
 # Every secret a test saw (passwords, API keys, tokens, processor and webhook secrets).
 SEEN_SECRETS: set[str] = set()
@@ -152,8 +152,11 @@ def violated_fields(body: dict[str, Any]) -> list[str]:
 
 
 @contextmanager
-def internal_stub(platform: Platform) -> Iterator[merchant_internal_service_pb2_grpc.MerchantInternalServiceStub]:
-    with grpc.insecure_channel(platform.service_addrs["merchant"]) as channel:
+def internal_stub(
+    platform: Platform, *, as_identity: str
+) -> Iterator[merchant_internal_service_pb2_grpc.MerchantInternalServiceStub]:
+    """The merchant service's internal API, called over the mesh as component `as_identity`."""
+    with platform.channel("merchant", as_identity=as_identity) as channel:
         yield merchant_internal_service_pb2_grpc.MerchantInternalServiceStub(channel)
 
 
@@ -164,13 +167,14 @@ def database(platform: Platform) -> Iterator[psycopg.Connection[Any]]:
 
 
 def assert_no_secrets_in_logs(platform: Platform) -> None:
+    """No secret a test saw, and no card number, in any component's log: the launcher
+    writes each process's output (services, workers, web, Envoy's access and error log,
+    Temporal, localstripe, the sandboxes, an embedded PostgreSQL or Redis) to
+    `<log_dir>/<name>.log`."""
     assert SEEN_SECRETS, "no secret was recorded"
-    for path in sorted(platform.log_dir.glob("*")):
-        if not path.is_file():
-            continue
-        text = path.read_text(errors="replace")
-        leaked = sorted(secret[:6] + "…" for secret in SEEN_SECRETS if secret in text)
-        assert not leaked, f"{path.name} holds secrets starting with {leaked}"
+    missing = [name for name in platform.service_addrs if not platform.log_path(name).is_file()]
+    assert not missing, f"no log for {missing} in {platform.log_dir}: the scan would miss them"
+    assert_clean_logs(platform.log_dir, SEEN_SECRETS)
 
 
 def merchant_settings(platform: Platform) -> Settings:

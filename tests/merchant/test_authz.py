@@ -32,8 +32,8 @@ class OneKey(ApiKeyAuthenticator):
         return Principal("mer_key", "test", "key_1") if secret == KEY else None
 
 
-def check_request(path: str, **headers: str) -> external_auth_pb2.CheckRequest:
-    http = attribute_context_pb2.AttributeContext.HttpRequest(method="GET", path=path, headers=headers)
+def check_request(path: str, method: str = "GET", **headers: str) -> external_auth_pb2.CheckRequest:
+    http = attribute_context_pb2.AttributeContext.HttpRequest(method=method, path=path, headers=headers)
     return external_auth_pb2.CheckRequest(
         attributes=attribute_context_pb2.AttributeContext(
             request=attribute_context_pb2.AttributeContext.Request(http=http)
@@ -41,10 +41,15 @@ def check_request(path: str, **headers: str) -> external_auth_pb2.CheckRequest:
     )
 
 
-async def check(path: str, **headers: str) -> tuple[dict[str, str], list[str], str]:
-    """(headers set, headers removed, denial reason or "")."""
+async def answer_to(path: str, method: str = "GET", **headers: str) -> external_auth_pb2.CheckResponse:
     usage = KeyUsage(None, flush_seconds=60)  # type: ignore[arg-type]  # never flushed here
-    answer = await EdgeAuthorizer(OneKey(), TOKENS, usage).Check(check_request(path, **headers), None)  # type: ignore[arg-type]
+    request = check_request(path, method, **headers)
+    return await EdgeAuthorizer(OneKey(), TOKENS, usage).Check(request, None)  # type: ignore[arg-type]
+
+
+async def check(path: str, **headers: str) -> tuple[dict[str, str], list[str], str]:
+    """(headers set, headers removed, denial reason or "") for a listed route."""
+    answer = await answer_to(path, **headers)
     if answer.HasField("denied_response"):
         body: dict[str, Any] = json.loads(answer.denied_response.body)
         assert answer.denied_response.status.code == 401 and body["code"] == 16
@@ -108,3 +113,22 @@ async def test_public_routes_carry_no_identity_and_no_credentials() -> None:
 def test_analytics_is_a_dashboard_route_over_grpc_too() -> None:
     assert decide("/payloops.order.v1.OrderService/GetAnalyticsSummary").access is Access.DASHBOARD
     assert decide("/payloops.order.v1.OrderService/GetOrder").access is Access.API_KEY
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/nothing-here",
+        "/api/nothing-here",
+        "/payloops.order.v1.OrderService/Nope",
+        "/payloops.merchant.v1.MerchantInternalService/GetProcessorCredentials",
+        "/unknown?x=1",
+    ],
+)
+async def test_unlisted_paths_are_unknown_routes_whatever_the_credentials(path: str) -> None:
+    answer = await answer_to(path, "POST", authorization=BEARER, **{"x-api-key": KEY})
+    assert answer.status.code == 5 and answer.denied_response.status.code == 404
+    body = json.loads(answer.denied_response.body)
+    assert body["code"] == 5 and body["message"] == f"no such route: POST {path.split('?')[0]}"
+    assert body["details"][0]["reason"] == "ROUTE_NOT_FOUND" and body["details"][0]["domain"] == "payloops.dev"
+    assert not answer.HasField("ok_response")

@@ -52,10 +52,11 @@ def pays(platform: Platform, merchant: Merchant, currency: str) -> None:
 
 def secrets_of(platform: Platform, merchant: Merchant) -> tuple[dict[str, str], list[str]]:
     merchant_id = merchant.account.merchant_id
-    with internal_stub(platform) as stub:
+    with internal_stub(platform, as_identity="processor-stripe") as stub:
         stripe = stub.GetProcessorCredentials(
             internal.GetProcessorCredentialsRequest(merchant_id=merchant_id, processor="stripe")
         )
+    with internal_stub(platform, as_identity="webhook-worker") as stub:
         endpoints = stub.ListWebhookSubscriptions(
             internal.ListWebhookSubscriptionsRequest(merchant_id=merchant_id, event_type="order.succeeded")
         )

@@ -13,13 +13,19 @@ import pytest
 from services.merchant.config import Settings
 from services.merchant.passwords import PasswordHasher
 from services.merchant.tokens import DashboardTokens, TokenRejected
+from tests.mesh import UNUSED_MESH_FILES
 
 SECRET = "k" * 32
 
 
 def settings(**changes: Any) -> Settings:
     return Settings(
-        database_url="postgresql://x/y", redis_url="redis://x", router_service_addr="127.0.0.1:1", port=1, **changes
+        database_url="postgresql://x/y",
+        redis_url="redis://x",
+        router_service_addr="127.0.0.1:1",
+        port=1,
+        **UNUSED_MESH_FILES,
+        **changes,
     )
 
 
@@ -109,9 +115,37 @@ async def test_passwords_are_argon2id_with_owasp_parameters() -> None:
     hasher = PasswordHasher(memory_kib=19_456, time_cost=2, concurrency=2)
     stored = await hasher.hash("correct horse 1 battery")
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
-    assert await hasher.verify("correct horse 1 battery", stored)
-    assert not await hasher.verify("correct horse 1 batterY", stored)
-    assert not await hasher.verify("correct horse 1 battery", None)  # unknown account: decoy work, False
+    assert await hasher.verify_and_update("correct horse 1 battery", stored) == (True, None)
+    assert await hasher.verify_and_update("correct horse 1 batterY", stored) == (False, None)
+    # Unknown account: decoy work, False.
+    assert await hasher.verify_and_update("correct horse 1 battery", None) == (False, None)
     assert not hasher.outdated(stored)
     stronger = PasswordHasher(memory_kib=19_456, time_cost=3, concurrency=1)
-    assert stronger.outdated(stored) and await stronger.verify("correct horse 1 battery", stored)
+    assert stronger.outdated(stored)
+    matches, rehashed = await stronger.verify_and_update("correct horse 1 battery", stored)
+    assert matches and rehashed is not None and rehashed.startswith("$argon2id$v=19$m=19456,t=3,p=1$")
+
+
+async def test_passwords_are_hashed_in_their_nfkc_form() -> None:
+    hasher = PasswordHasher(memory_kib=19_456, time_cost=2, concurrency=1)
+    composed, decomposed = "caf\u00e9 au lait, s'il vous pla\u00eet", "cafe\u0301 au lait, s'il vous plai\u0302t"
+    stored = await hasher.hash(decomposed)
+    assert await hasher.verify_and_update(composed, stored) == (True, None)
+    assert await hasher.verify_and_update(decomposed, stored) == (True, None)
+    full_width = await hasher.hash("ｐａｓｓｐｈｒａｓｅ ｏｎｅ")
+    assert await hasher.verify_and_update("passphrase one", full_width) == (True, None)
+
+
+async def test_hashes_of_passwords_as_typed_still_verify_and_are_replaced() -> None:
+    """Before NFKC, a password was hashed as it was typed (NBSP, decomposed accents...)."""
+    hasher = PasswordHasher(memory_kib=19_456, time_cost=2, concurrency=1)
+    typed = "mot\u00a0de passe re\u0301siste\u0301"
+    legacy = hasher.scheme.hash(typed)
+    matches, rehashed = await hasher.verify_and_update(typed, legacy)
+    assert matches and rehashed is not None
+    assert await hasher.verify_and_update(typed, rehashed) == (True, None)  # now in NFKC form
+    assert await hasher.verify_and_update("mot de passe résisté", rehashed) == (True, None)
+    assert await hasher.verify_and_update(typed + "x", legacy) == (False, None)
+    # ASCII passwords are their own NFKC form: their old hashes are current.
+    ascii_legacy = hasher.scheme.hash("plain ascii passphrase")
+    assert await hasher.verify_and_update("plain ascii passphrase", ascii_legacy) == (True, None)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import pytest
 from payloops.processor.v1 import processor_service_pb2_grpc
 
+from launcher.mesh_ca import development_mesh, mesh_env
 from launcher.ports import free_port
+from services.common.mesh import MeshFiles
 from tests.processors.harness import LOOPBACK, FakeMerchants, FaultProxy, Process, python_module, start_fake_merchants
 from tests.processors.sides import RazorpaySide, Side, StripeSide
 
@@ -26,8 +29,9 @@ class Processors:
     proxy: FaultProxy
 
 
-def _service_env(port: int, merchant_addr: str, **extra: str) -> dict[str, str]:
+def _service_env(port: int, merchant_addr: str, mesh: MeshFiles, **extra: str) -> dict[str, str]:
     return {
+        **mesh_env(mesh),
         "PORT": str(port),
         "LISTEN_HOST": LOOPBACK,
         "PAYLOOPS_ENV": "test",
@@ -45,7 +49,8 @@ def _service_env(port: int, merchant_addr: str, **extra: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 async def processors(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Processors]:
     log_dir = tmp_path_factory.mktemp("processors")
-    merchant_server, merchant_addr, merchants = await start_fake_merchants()
+    mesh = development_mesh(log_dir / "mesh")
+    merchant_server, merchant_addr, merchants = await start_fake_merchants(mesh["merchant"])
     ports = {name: free_port() for name in ("localstripe", "razorpay_sandbox", "stripe", "razorpay")}
     localstripe_url = f"http://{LOOPBACK}:{ports['localstripe']}"
     sandbox_url = f"http://{LOOPBACK}:{ports['razorpay_sandbox']}"
@@ -66,10 +71,12 @@ async def processors(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
             log_dir,
         )
         processes.append(sandbox)
-        stripe_env = _service_env(ports["stripe"], merchant_addr, STRIPE_API_BASE=proxy.url)
+        stripe_env = _service_env(ports["stripe"], merchant_addr, mesh["processor-stripe"], STRIPE_API_BASE=proxy.url)
         stripe_service = Process("processor_stripe", python_module("services.processor_stripe"), log_dir, stripe_env)
         processes.append(stripe_service)
-        razorpay_env = _service_env(ports["razorpay"], merchant_addr, RAZORPAY_BASE_URL=sandbox_url)
+        razorpay_env = _service_env(
+            ports["razorpay"], merchant_addr, mesh["processor-razorpay"], RAZORPAY_BASE_URL=sandbox_url
+        )
         razorpay_service = Process(
             "processor_razorpay", python_module("services.processor_razorpay"), log_dir, razorpay_env
         )
@@ -78,18 +85,22 @@ async def processors(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         await asyncio.gather(
             localstripe.wait_http(localstripe_url + "/v1/payment_intents"),
             sandbox.wait_http(sandbox_url + "/healthz"),
-            stripe_service.wait_grpc(targets["stripe"]),
-            razorpay_service.wait_grpc(targets["razorpay"]),
+            stripe_service.wait_grpc(targets["stripe"], mesh["operator"]),
+            razorpay_service.wait_grpc(targets["razorpay"], mesh["operator"]),
         )
-        stubs = {}
+        stubs: dict[str, Any] = {}
+        webhook_stubs: dict[str, Any] = {}
         for name, target in targets.items():
-            channel = grpc.aio.insecure_channel(target)
-            channels.append(channel)
-            stubs[name] = processor_service_pb2_grpc.ProcessorServiceStub(channel)
+            for caller, found in (("order", stubs), ("webhook", webhook_stubs)):
+                channel = mesh[caller].channel(target, f"processor_{name}")
+                channels.append(channel)
+                found[name] = processor_service_pb2_grpc.ProcessorServiceStub(channel)
         sides: dict[str, Side] = {
             "stripe": StripeSide(stubs["stripe"], localstripe_url, proxy),
             "razorpay": RazorpaySide(stubs["razorpay"], sandbox_url),
         }
+        for name, side in sides.items():
+            side.webhook_stub = webhook_stubs[name]
         yield Processors(sides=sides, merchants=merchants, proxy=proxy)
     finally:
         for channel in channels:

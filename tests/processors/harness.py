@@ -24,6 +24,7 @@ from payloops.merchant.v1 import merchant_internal_service_pb2_grpc
 from services.common.errors import FailedPrecondition, NotFound
 from services.common.identity import Context
 from services.common.interceptors import ErrorInterceptor
+from services.common.mesh import MeshFiles
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
@@ -63,9 +64,10 @@ class Process:
                     raise RuntimeError(f"{self.name} did not answer at {url}:\n{self.log_path.read_text()[-4000:]}")
                 await asyncio.sleep(0.05)
 
-    async def wait_grpc(self, target: str, timeout: float = 20) -> None:
+    async def wait_grpc(self, target: str, mesh: MeshFiles, timeout: float = 20) -> None:
+        """Until the service at `target` (this process) serves, asked over the mesh."""
         deadline = time.monotonic() + timeout
-        async with grpc.aio.insecure_channel(target) as channel:
+        async with mesh.channel(target, self.name) as channel:
             health = health_pb2_grpc.HealthStub(channel)
             while True:
                 self.check_alive()
@@ -126,11 +128,12 @@ class FakeMerchants(merchant_internal_service_pb2_grpc.MerchantInternalServiceSe
         )
 
 
-async def start_fake_merchants() -> tuple[grpc.aio.Server, str, FakeMerchants]:
+async def start_fake_merchants(mesh: MeshFiles) -> tuple[grpc.aio.Server, str, FakeMerchants]:
+    """The stand-in, holding the merchant service's mesh identity `mesh`."""
     servicer = FakeMerchants()  # type: ignore[abstract]  # only the RPC the processors call
     server = grpc.aio.server(interceptors=[ErrorInterceptor()])
     merchant_internal_service_pb2_grpc.add_MerchantInternalServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port(f"{LOOPBACK}:0")
+    port = server.add_secure_port(f"{LOOPBACK}:0", mesh.server_credentials())
     await server.start()
     return server, f"{LOOPBACK}:{port}", servicer
 

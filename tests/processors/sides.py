@@ -22,11 +22,13 @@ if TYPE_CHECKING:  # the async stub type exists in the type stubs only
 @dataclass
 class Side:
     name: str
-    stub: Stub
+    stub: Stub  # called as the order service (payments, refunds)
     currency: str
     reports_action_url: bool  # a redirect URL with REQUIRES_ACTION
     signs_timestamps: bool  # webhook signatures cover a timestamp
     finds_by_order_id: bool  # GetPayment with only the PayLoops order id
+    # ParseWebhook is the webhook service's (the mesh's call policy); set by the fixture
+    webhook_stub: Stub | None = None
 
     def merchant(self) -> str:
         """A fresh merchant: its own sandbox account, so counts start at zero."""

@@ -312,7 +312,8 @@ async def test_timeout_after_acceptance_is_outcome_unknown(side: Side) -> None:
 
 async def parse(side: Side, merchant: str, body: bytes, headers: dict[str, str]) -> processor_pb2.ProcessorEvent:
     request = pb.ParseWebhookRequest(merchant_id=merchant, body=body, headers=headers)
-    return (await side.stub.ParseWebhook(request, timeout=10)).event
+    assert side.webhook_stub is not None
+    return (await side.webhook_stub.ParseWebhook(request, timeout=10)).event
 
 
 async def assert_refused(side: Side, merchant: str, body: bytes, headers: dict[str, str]) -> None:

@@ -18,6 +18,7 @@ from services.processor_common.plugin import (
 )
 from services.processor_stripe import transformers as wire
 from services.processor_stripe.config import Settings
+from tests.mesh import UNUSED_MESH_FILES
 
 
 def intent(status: str, **fields: Any) -> dict[str, Any]:
@@ -263,5 +264,6 @@ def test_sandbox_dialect_follows_the_api_base(api_base: str, override: bool | No
         merchant_service_addr="127.0.0.1:1",
         stripe_api_base=api_base,
         stripe_sandbox=override,
+        **UNUSED_MESH_FILES,
     )
     assert settings.sandbox is sandbox

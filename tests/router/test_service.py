@@ -25,6 +25,9 @@ from payloops.merchant.v1 import merchant_internal_service_pb2 as mpb
 from payloops.merchant.v1 import merchant_internal_service_pb2_grpc, merchant_pb2
 from payloops.router.v1 import router_service_pb2, router_service_pb2_grpc
 
+from launcher.mesh_ca import development_mesh, mesh_env
+from services.common.mesh import MeshFiles
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_SECONDS = 0.5
 
@@ -98,19 +101,26 @@ def free_port() -> int:
         return port
 
 
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, MeshFiles]:
+    return development_mesh(tmp_path_factory.mktemp("mesh"))
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def merchant() -> AsyncIterator[tuple[FakeMerchant, str]]:
+async def merchant(mesh: dict[str, MeshFiles]) -> AsyncIterator[tuple[FakeMerchant, str]]:
     fake = FakeMerchant()  # type: ignore[abstract]  # only GetRoutingConfig is needed
     server = grpc.aio.server()
     merchant_internal_service_pb2_grpc.add_MerchantInternalServiceServicer_to_server(fake, server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    port = server.add_secure_port("127.0.0.1:0", mesh["merchant"].server_credentials())
     await server.start()
     yield fake, f"127.0.0.1:{port}"
     await server.stop(None)
 
 
 @pytest.fixture(scope="module")
-def router(merchant: tuple[FakeMerchant, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def router(
+    merchant: tuple[FakeMerchant, str], mesh: dict[str, MeshFiles], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     address = f"127.0.0.1:{free_port()}"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
@@ -123,6 +133,7 @@ def router(merchant: tuple[FakeMerchant, str], tmp_path_factory: pytest.TempPath
         GRACE_PERIOD_SECONDS="0.5",
         # A Redis that is down: nothing listens on this port.
         REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+        **mesh_env(mesh["router"]),
     )
     log = tmp_path_factory.mktemp("router") / "router.log"
     with log.open("wb") as sink:
@@ -130,7 +141,7 @@ def router(merchant: tuple[FakeMerchant, str], tmp_path_factory: pytest.TempPath
             [sys.executable, "-m", "services.router"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
     try:
-        wait_until_serving(process, address, log)
+        wait_until_serving(process, address, log, mesh["operator"])
         yield address
     finally:
         process.send_signal(signal.SIGTERM)
@@ -141,9 +152,9 @@ def router(merchant: tuple[FakeMerchant, str], tmp_path_factory: pytest.TempPath
             process.wait()
 
 
-def wait_until_serving(process: subprocess.Popen[bytes], address: str, log: Path) -> None:
+def wait_until_serving(process: subprocess.Popen[bytes], address: str, log: Path, operator: MeshFiles) -> None:
     give_up = time.monotonic() + 15
-    with grpc.insecure_channel(address) as channel:
+    with operator.blocking_channel(address, "router") as channel:
         health = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < give_up:
             assert process.poll() is None, f"router exited: {log.read_text()}"
@@ -157,8 +168,10 @@ def wait_until_serving(process: subprocess.Popen[bytes], address: str, log: Path
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def stub(router: str) -> AsyncIterator[router_service_pb2_grpc.RouterServiceAsyncStub]:
-    async with grpc.aio.insecure_channel(router) as channel:
+async def stub(
+    router: str, mesh: dict[str, MeshFiles]
+) -> AsyncIterator[router_service_pb2_grpc.RouterServiceAsyncStub]:
+    async with mesh["order"].channel(router, "router") as channel:
         yield router_service_pb2_grpc.RouterServiceStub(channel)
 
 
@@ -284,19 +297,21 @@ async def test_redis_down_routes_success_rate_rules_statically_and_says_so(
 
 
 async def test_redis_down_outcomes_and_stats_answer_unavailable(
-    stub: router_service_pb2_grpc.RouterServiceAsyncStub,
+    stub: router_service_pb2_grpc.RouterServiceAsyncStub, router: str, mesh: dict[str, MeshFiles]
 ) -> None:
     outcome = router_service_pb2.RecordOutcomeRequest(
         attempt_id="ord_1-a1-stripe", merchant_id="mer_success_rate", processor="stripe", currency="INR", succeeded=True
     )
     stats = router_service_pb2.GetStatsRequest(merchant_id="mer_success_rate")
-    for refused in (stub.RecordOutcome(outcome, timeout=5), stub.GetStats(stats, timeout=5)):
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await refused
-        status = rpc_status.from_call(caught.value)
-        info = error_details_pb2.ErrorInfo()
-        assert status is not None and status.details[0].Unpack(info)
-        assert (caught.value.code(), info.reason) == (grpc.StatusCode.UNAVAILABLE, "ROUTING_SCORES_UNAVAILABLE")
+    async with mesh["merchant"].channel(router, "router") as channel:  # GetStats is the merchant service's
+        stats_stub = router_service_pb2_grpc.RouterServiceStub(channel)
+        for refused in (stub.RecordOutcome(outcome, timeout=5), stats_stub.GetStats(stats, timeout=5)):
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await refused
+            status = rpc_status.from_call(caught.value)
+            info = error_details_pb2.ErrorInfo()
+            assert status is not None and status.details[0].Unpack(info)
+            assert (caught.value.code(), info.reason) == (grpc.StatusCode.UNAVAILABLE, "ROUTING_SCORES_UNAVAILABLE")
     # A decline says nothing about the processor: nothing to record, Redis or not.
     declined = router_service_pb2.RecordOutcomeRequest()
     declined.CopyFrom(outcome)
