@@ -30,13 +30,6 @@ IDENTITIES: tuple[str, ...] = (
     "operator",
 )
 
-# Keep channels to a peer warm: a payment never waits for a new TLS handshake.
-CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
-    ("grpc.keepalive_time_ms", 30_000),
-    ("grpc.keepalive_timeout_ms", 5_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-)
-
 
 def identity_of(component: str) -> str:
     """A component or service name (`processor_stripe`, `order_worker`) as its identity."""
@@ -80,7 +73,9 @@ class MeshFiles:
 
     @staticmethod
     def _options(peer: str) -> list[tuple[str, Any]]:
-        return [("grpc.ssl_target_name_override", identity_of(peer)), *CHANNEL_OPTIONS]
+        # No client keepalive pings: a server answers pings on an idle connection more
+        # often than every 5 minutes with GOAWAY, failing the next call.
+        return [("grpc.ssl_target_name_override", identity_of(peer))]
 
 
 def peer_identity(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
