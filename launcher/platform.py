@@ -226,9 +226,9 @@ class Platform:
         """Seconds from the start of its stage to ready, per component, plus "total"."""
         self.stop_timings: dict[str, float] = {}
         self.env: dict[str, str] = {}
+        """The environment given to every service (without PORT)."""
         self.mesh: dict[str, MeshFiles] = {}
         """Mesh identity -> its certificate files (<data dir>/mesh)."""
-        """The environment given to every service (without PORT)."""
         self.demo_merchant_id: str | None = None
         self.demo_api_key: str | None = None
         self._endpoints: Endpoints | None = None
@@ -600,7 +600,9 @@ class Platform:
             "order_port": service_ports["order"],
             "webhook_port": service_ports["webhook"],
             "web_port": web_port,
-            **{f"mesh_{kind}_file": str(path) for kind, path in self._mesh_paths("gateway").items()},
+            "mesh_ca_file": str(self.mesh["gateway"].ca),
+            "mesh_cert_file": str(self.mesh["gateway"].cert),
+            "mesh_key_file": str(self.mesh["gateway"].key),
         }
         return Envoy(
             renderer=renderer,
@@ -637,10 +639,6 @@ class Platform:
             env["RAZORPAY_BASE_URL"] = endpoints.razorpay_sandbox_url
         env.update(config.extra_env)
         return env
-
-    def _mesh_paths(self, component: str) -> dict[str, Path]:
-        files = self.mesh[identity_of(component)]
-        return {"ca": files.ca, "cert": files.cert, "key": files.key}
 
     def _child_env(self, component: str | None = None, *, port: int | None = None) -> dict[str, str]:
         """os.environ + the service environment (+ the component's mesh identity, + PORT):

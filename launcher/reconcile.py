@@ -35,8 +35,7 @@ def operator_identity(args: argparse.Namespace) -> MeshFiles:
     """The operator's mesh certificate: MESH_CA_FILE/MESH_CERT_FILE/MESH_KEY_FILE when set
     (a cluster), else the one `payloops up` issued in the data directory."""
     if os.environ.get("MESH_CERT_FILE"):
-        env = os.environ
-        return MeshFiles(ca=Path(env["MESH_CA_FILE"]), cert=Path(env["MESH_CERT_FILE"]), key=Path(env["MESH_KEY_FILE"]))
+        return MeshFiles.from_env(os.environ)
     mesh = Path(args.data_dir) / "mesh"
     return MeshFiles(ca=mesh / "ca.crt", cert=mesh / "operator.crt", key=mesh / "operator.key")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import grpc
 from cryptography import x509
@@ -19,11 +18,7 @@ from services.common.mesh import MeshFiles
 
 
 def main() -> int:
-    files = MeshFiles(
-        ca=Path(os.environ["MESH_CA_FILE"]),
-        cert=Path(os.environ["MESH_CERT_FILE"]),
-        key=Path(os.environ["MESH_KEY_FILE"]),
-    )
+    files = MeshFiles.from_env(os.environ)
     cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
     identity = str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
     target = f"127.0.0.1:{os.environ['PORT']}"

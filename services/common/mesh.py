@@ -45,6 +45,13 @@ class MeshFiles:
     cert: Path
     key: Path
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> MeshFiles:
+        """The files MESH_CA_FILE, MESH_CERT_FILE and MESH_KEY_FILE name (KeyError if unset)."""
+        return cls(
+            ca=Path(environ["MESH_CA_FILE"]), cert=Path(environ["MESH_CERT_FILE"]), key=Path(environ["MESH_KEY_FILE"])
+        )
+
     def _read(self) -> tuple[bytes, bytes, bytes]:
         try:
             return self.ca.read_bytes(), self.cert.read_bytes(), self.key.read_bytes()

@@ -4,6 +4,9 @@ certificate calling what that component may not call."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,8 @@ from launcher.mesh_ca import create_ca, issue
 from launcher.platform import Platform
 from services.common.identity import MERCHANT_ID_HEADER
 from services.common.mesh import MeshFiles
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def reason(error: grpc.RpcError) -> str:
@@ -156,3 +161,19 @@ def test_workers_serve_only_their_health_and_only_operators_reflect(platform: Pl
             with pytest.raises(grpc.RpcError) as caught:
                 list(answers)
             assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_the_kubernetes_probe_asks_its_own_service_over_the_mesh(platform: Platform) -> None:
+    probe = [sys.executable, "-m", "services.common.health_probe"]
+    for name in ("router", "order_worker"):
+        env = {**os.environ, **platform.service_env(name)}
+        run = subprocess.run(probe, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
+        assert run.returncode == 0, run.stderr
+    # Another component's certificate does not name the service it probes: refused.
+    env = {
+        **os.environ,
+        **platform.service_env("router"),
+        "PORT": platform.service_addrs["merchant"].rpartition(":")[2],
+    }
+    run = subprocess.run(probe, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 1 and "UNAVAILABLE" in run.stderr
