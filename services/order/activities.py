@@ -63,6 +63,9 @@ TRANSACTION_STATUS_FOR = {
 
 # The processor service refused the request itself: retrying it cannot help.
 REFUSED = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND)
+# At most this many prepared references wait for their confirm (a step failed over after its
+# prepare never confirms it): the oldest is forgotten, so its confirm would resume-check.
+PREPARED_HERE_LIMIT = 10_000
 # The statuses after which money has moved, or may still move without us (the customer's
 # 3-D Secure step): a payment in one of them is never failed over.
 MONEY_MAY_MOVE = frozenset({CAPTURED, AUTHORIZED, REQUIRES_ACTION})
@@ -161,6 +164,9 @@ class PaymentActivities(ProcessorCalls):
         super().__init__(sessions, processors, call_timeout)
         self.outcomes = outcomes or PaymentOutcomes()
         self.feedback = feedback or RoutingFeedback(None)
+        # step key -> the reference this process's prepare created and recorded, until its
+        # confirm: only then may that confirm skip the processor's resume check.
+        self.prepared_here: dict[str, str] = {}
 
     def transaction_values(self, step: ChargeStep) -> dict[str, object]:
         payment, candidate = step.payment, step.candidate
@@ -199,6 +205,7 @@ class PaymentActivities(ProcessorCalls):
         """The processor's payment object for this step, created once and recorded (with the
         step's transaction) before anything can charge it. It moves no money, so a prepare
         that cannot be done is failed over whatever went wrong."""
+        self.prepared_here.pop(step.idempotency_key, None)
         async with self.sessions() as session:
             recorded = await repository.transaction_reference(session=session, idempotency_key=step.idempotency_key)
         if recorded:
@@ -222,20 +229,33 @@ class PaymentActivities(ProcessorCalls):
             raise classify(error) from None
         async with self.sessions.begin() as session:
             txn = await repository.get_or_create_transaction(session=session, values=self.transaction_values(step))
-            if not txn.processor_reference:
-                txn.processor_reference = answer.processor_reference
-            return txn.processor_reference
+            if txn.processor_reference:  # another run of this step recorded its own first
+                return txn.processor_reference
+            txn.processor_reference = answer.processor_reference
+        self.remember_prepared(step.idempotency_key, answer.processor_reference)
+        return answer.processor_reference
+
+    def remember_prepared(self, key: str, reference: str) -> None:
+        if len(self.prepared_here) >= PREPARED_HERE_LIMIT:  # steps that never reached confirm
+            self.prepared_here.pop(next(iter(self.prepared_here)))
+        self.prepared_here[key] = reference
 
     async def payment_status(self, step: ChargeStep, reference: str) -> ChargeResult:
         payment = step.payment
         return await self.ask_payment(step.candidate.processor, payment.merchant_id, reference, payment.order_id)
 
     @activity.defn(name="confirm_charge")
-    async def confirm_charge(self, step: ChargeStep, reference: str) -> ChargeResult:
+    async def confirm_charge(self, step: ChargeStep, reference: str, first_task: bool = False) -> ChargeResult:
         """Moves the money once. A retry (the outcome was unknown) asks the processor first
         and confirms again (same idempotency key, same payment object) only if nothing
         happened (the plug-in confirms only a payment nobody confirmed). A payment the
-        processor still reports in flight is an unknown outcome: it is asked again."""
+        processor still reports in flight is an unknown outcome: it is asked again.
+
+        The plug-in's own look for an earlier confirmation is skipped only when none can
+        exist: this is the first try, in the workflow's first task (so no earlier run of
+        this step, crashed or stalled, can be running it: its retry would be a later task),
+        and this process's prepare created the reference in that task."""
+        prepared_here = self.prepared_here.pop(step.idempotency_key, None) == reference
         if activity.info().attempt > 1:
             known = await self.payment_status(step, reference)
             if known.status in SETTLED:
@@ -254,6 +274,7 @@ class PaymentActivities(ProcessorCalls):
             description=payment.description,
             existing_reference=reference,
             authenticate=step.authenticate,
+            newly_prepared=first_task and prepared_here and activity.info().attempt == 1,
         )
         try:
             answer = await self.stub(step.candidate.processor).Authorize(request, timeout=self.call_timeout)

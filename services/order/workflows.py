@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from services.order.refunds import RefundInput, RefundOutcome, RefundStatus
 
 T = TypeVar("T")
+FIRST_TASK_HISTORY_LENGTH = 3
 
 # A prepare moves no money: after a few tries it is failed over, whatever went wrong.
 PREPARE_RETRIES = RetryPolicy(
@@ -212,9 +213,18 @@ class PaymentWorkflow:
         """The confirmed payment's result, or None when its outcome stayed unknown and the
         payment was abandoned at the processor with nothing charged."""
         timeout = step.payment.step_timeout_seconds
+        # The first workflow task's history is its start, scheduled and started events; a
+        # task retried after a crash or a timeout comes later.
+        first_task = workflow.info().get_current_history_length() <= FIRST_TASK_HISTORY_LENGTH
         try:
             return await processor_call(
-                timeout, CONFIRM_RETRIES, PaymentActivities.confirm_charge, step, reference, local=self.local
+                timeout,
+                CONFIRM_RETRIES,
+                PaymentActivities.confirm_charge,
+                step,
+                reference,
+                first_task,
+                local=self.local,
             )
         except STEP_FAILED as error:
             if failure_type(error) != PROCESSOR_OUTCOME_UNKNOWN:

@@ -57,6 +57,7 @@ def payment_request(
         description=message.description,
         existing_reference=resume.existing_reference if resume else "",
         authenticate=message.authenticate,
+        newly_prepared=bool(resume and resume.existing_reference and resume.newly_prepared),
     )
 
 

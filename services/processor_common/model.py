@@ -49,6 +49,8 @@ class PaymentRequest:
     existing_reference: str = ""
     # Request 3-D Secure (a step-up after a decline that asked for authentication).
     authenticate: bool = False
+    # existing_reference was just prepared and nothing can have confirmed it: no resume check.
+    newly_prepared: bool = False
 
 
 @dataclass(frozen=True)

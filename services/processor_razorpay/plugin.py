@@ -6,7 +6,8 @@ Flow: an order (`order.create`, receipt derived from the idempotency key), then 
 payment on it with the token (`payment.createPaymentJson`), then a capture when asked and
 only authorized. Razorpay's advice after a timed-out payment call is followed: fetch the
 order's payments first, then retry on the same order (a paid order refuses a second payment;
-"Order has been already paid" means "look at the order", not failure).
+"Order has been already paid" means "look at the order", not failure). A first confirm of
+an order the caller has just prepared (`newly_prepared`) has nothing to look for and pays.
 
 Razorpay has no void: an authorization that is never captured is released (refunded) by
 Razorpay itself, so Void checks the payment is uncaptured and answers VOIDED.
@@ -136,6 +137,9 @@ class RazorpayPlugin(ProcessorPlugin):
         client = self._client(credentials)
         if not request.existing_reference:
             return await self._pay(client, await self._create_order(client, request), request, known=())
+        if request.newly_prepared and request.existing_reference.startswith(wire.ORDER_PREFIX):
+            # Our own prepare made this order for this payment, and nobody has paid on it.
+            return await self._pay(client, request.existing_reference, request, known=())
         order_id = await self._order_id(client, request.existing_reference)
         if not wire.same_payment(await self._call(client.order.fetch, order_id), request):
             raise InvalidRequest(message="existing_reference is a Razorpay order of another payment")

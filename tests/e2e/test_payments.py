@@ -53,6 +53,32 @@ def test_inr_payment_succeeds_at_razorpay_once(
     assert [t["processor"] for t in transactions(rest, order["id"])] == ["razorpay"]
 
 
+def test_a_first_confirm_at_razorpay_pays_on_the_order_it_just_prepared_without_looking_it_up(
+    rest: httpx.Client, platform: Platform, merchant_a: dict[str, str]
+) -> None:
+    """In the payment's first workflow task, the Razorpay order prepared moments before has
+    nothing to resume: the confirm pays on it without reading the order or its payments
+    (here every such read fails, which would leave the payment unknown)."""
+    account = razorpay_account(platform, merchant_a["merchant_id"])
+    before = captured_at_razorpay(platform, account)
+    sandbox(
+        platform,
+        "POST",
+        "/_sandbox/faults",
+        account=account,
+        method="GET",
+        path_contains="/v1/orders/",
+        mode="http_500",
+        count=-1,
+    )
+    try:
+        order = paid(rest, currency="INR", amount=31_000)
+    finally:
+        sandbox(platform, "DELETE", f"/_sandbox/faults?account={account}")
+    assert (order["status"], order["processor"]) == ("SUCCEEDED", "razorpay")
+    assert captured_at_razorpay(platform, account) == before + 1
+
+
 def test_decline_fails_without_failover_and_the_order_can_be_paid_again(rest: httpx.Client) -> None:
     order = create(rest)
     declined = pay(rest, order["id"], DECLINED).json()

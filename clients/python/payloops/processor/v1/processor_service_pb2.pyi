@@ -63,6 +63,7 @@ class AuthorizeRequest(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     EXISTING_REFERENCE_FIELD_NUMBER: _builtins.int
     AUTHENTICATE_FIELD_NUMBER: _builtins.int
+    NEWLY_PREPARED_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     """The PayLoops order."""
     amount: _builtins.int
@@ -87,6 +88,11 @@ class AuthorizeRequest(_message.Message):
     """
     authenticate: _builtins.bool
     """Ask for 3-D Secure: a step-up after a decline that asked for authentication."""
+    newly_prepared: _builtins.bool
+    """The caller's PreparePayment created existing_reference for this attempt and
+    nothing can have confirmed it yet (the caller's first try, in the step that
+    prepared it): the plug-in may skip looking for an earlier confirmation.
+    """
     @_builtins.property
     def context(self) -> Global___CallContext:
         """Merchant and idempotency key."""
@@ -106,10 +112,11 @@ class AuthorizeRequest(_message.Message):
         description: _builtins.str = ...,
         existing_reference: _builtins.str = ...,
         authenticate: _builtins.bool = ...,
+        newly_prepared: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "authenticate", b"authenticate", "capture", b"capture", "context", b"context", "currency", b"currency", "customer_email", b"customer_email", "description", b"description", "existing_reference", b"existing_reference", "order_id", b"order_id", "payment_method_token", b"payment_method_token", "payment_method_type", b"payment_method_type", "return_url", b"return_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "authenticate", b"authenticate", "capture", b"capture", "context", b"context", "currency", b"currency", "customer_email", b"customer_email", "description", b"description", "existing_reference", b"existing_reference", "newly_prepared", b"newly_prepared", "order_id", b"order_id", "payment_method_token", b"payment_method_token", "payment_method_type", b"payment_method_type", "return_url", b"return_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
