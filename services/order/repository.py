@@ -202,15 +202,19 @@ def advance_transaction(row: TransactionRow, status: str, *, failure_code: str =
 
 
 async def get_or_create_transaction(*, session: AsyncSession, values: dict[str, object]) -> TransactionRow:
-    """The transaction with values["idempotency_key"], created PENDING if new (retry-safe)."""
-    await session.execute(
+    """The transaction with values["idempotency_key"], created PENDING if new (retry-safe),
+    locked for the session's transaction: one statement, as the conflict's no-op update
+    locks the existing row and returns it."""
+    created_or_locked = (
         insert(TransactionRow)
         .values(id=new_id("txn"), **values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .on_conflict_do_update(
+            index_elements=["idempotency_key"], set_={"idempotency_key": TransactionRow.idempotency_key}
+        )
+        .returning(TransactionRow)
+        .execution_options(populate_existing=True)
     )
-    row = await session.scalar(
-        select(TransactionRow).where(TransactionRow.idempotency_key == values["idempotency_key"]).with_for_update()
-    )
+    row = await session.scalar(created_or_locked)
     assert row is not None
     return row
 

@@ -20,7 +20,7 @@ from services.common.errors import FailedPrecondition, NotFound, Unavailable
 from services.common.temporal import start_once
 from services.webhook.config import Settings
 from services.webhook.outbound import repository
-from services.webhook.outbound.models import PENDING, DeliveryRow, EventRow
+from services.webhook.outbound.models import PENDING, DeliveryRow
 from services.webhook.outbound.repository import Endpoint, NewEvent
 from services.webhook.outbound.workflows import DeliveryInput, WebhookDeliveryWorkflow
 
@@ -83,15 +83,12 @@ class Deliveries:
     async def publish(self, event: NewEvent) -> tuple[bool, list[DeliveryRow]]:
         """Stores the event with a delivery per subscribed endpoint and starts them;
         publishing a stored event again only (re)starts its pending deliveries."""
-        async with self.sessions() as session:
-            known = await session.get(EventRow, event.id)
-        created = False
-        if known is None:
-            endpoints = await self.subscribed(event.merchant_id, event.type)
-            async with self.sessions.begin() as session:
-                created = await repository.insert_event(session=session, event=event, endpoints=endpoints)
-        async with self.sessions() as session:
-            deliveries = await repository.deliveries_of(session=session, event_ids=[event.id])
+        endpoints = await self.subscribed(event.merchant_id, event.type)
+        async with self.sessions.begin() as session:
+            deliveries = await repository.insert_event(session=session, event=event, endpoints=endpoints)
+            created = deliveries is not None
+            if deliveries is None:  # stored by an earlier publish, with the deliveries it chose
+                deliveries = await repository.deliveries_of(session=session, event_ids=[event.id])
         first = [d for d in deliveries if d.replay == 0]
         await self.start(first)
         return created, first

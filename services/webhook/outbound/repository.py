@@ -33,9 +33,11 @@ class Endpoint:
     url: str
 
 
-async def insert_event(*, session: AsyncSession, event: NewEvent, endpoints: Sequence[Endpoint]) -> bool:
-    """Stores the event and one PENDING delivery per endpoint; False (and nothing
-    written) when the event id is already stored."""
+async def insert_event(
+    *, session: AsyncSession, event: NewEvent, endpoints: Sequence[Endpoint]
+) -> list[DeliveryRow] | None:
+    """Stores the event and one PENDING delivery per endpoint, and returns those; None
+    (and nothing written) when the event id is already stored."""
     inserted = await session.scalar(
         insert(EventRow)
         .values(
@@ -50,13 +52,14 @@ async def insert_event(*, session: AsyncSession, event: NewEvent, endpoints: Seq
         .returning(EventRow.id)
     )
     if inserted is None:
-        return False
-    for endpoint in endpoints:
-        session.add(
-            DeliveryRow(id=new_id("dlv"), event_id=event.id, endpoint_id=endpoint.id, url=endpoint.url, replay=0)
-        )
-    await session.flush()
-    return True
+        return None
+    deliveries = [
+        DeliveryRow(id=new_id("dlv"), event_id=event.id, endpoint_id=endpoint.id, url=endpoint.url, replay=0)
+        for endpoint in endpoints
+    ]
+    session.add_all(deliveries)
+    await session.flush()  # the database's created_at comes back with the insert
+    return deliveries
 
 
 async def event_or_raise(*, session: AsyncSession, merchant_id: str, event_id: str, lock: bool = False) -> EventRow:
