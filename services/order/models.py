@@ -16,8 +16,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(schema=SCHEMA)
 
 
+# The rows whose changes become merchants' events: every UPDATE sets updated_at to the
+# database's time and reads it back in its RETURNING, so the event describing the row at
+# commit needs no second read (outbox.py).
+CHANGE_TRACKED = {"eager_defaults": True}
+
+
 class OrderRow(Base):
     __tablename__ = "orders"
+    __mapper_args__ = CHANGE_TRACKED
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     merchant_id: Mapped[str] = mapped_column(String(64))
@@ -47,7 +54,9 @@ class OrderRow(Base):
     # The routing decision of the current attempt: [{"processor", "reason", "rule_id"}].
     payment_candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class IdempotencyKeyRow(Base):
@@ -96,6 +105,7 @@ class TransactionRow(Base):
 
 class RefundRow(Base):
     __tablename__ = "refunds"
+    __mapper_args__ = CHANGE_TRACKED
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(64))
@@ -115,7 +125,9 @@ class RefundRow(Base):
     # The Idempotency-Key of the request that asked for it (none for an automatic refund).
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class OutboxEventRow(Base):

@@ -7,7 +7,7 @@ committed change always has its event and a rolled-back one never does. The rela
 `stage(row, event_type, describe)` (repository.move() for orders, settle_refund() for
 refunds) writes the event when the transaction commits, describing the row as it is
 then (after every field the caller set next to the status, with the database's update
-time).
+time, which the row's UPDATE returns: models.CHANGE_TRACKED).
 
 Each event carries a per-object sequence number (1, 2, ... in commit order; the
 object's row lock, held by every writer, serialises them) so receivers can order
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from services.common.ids import new_id
@@ -73,7 +73,9 @@ def _write_staged(session: Session) -> None:
         return
     session.flush()
     for row, event_type, describe in staged:
-        session.refresh(row)  # the values just written, database defaults included
+        state = inspect(row)
+        if state.expired_attributes or state.unloaded:  # a value the database set, not read back
+            session.refresh(row)
         subject = describe(row)
         add_event(
             session,

@@ -140,7 +140,6 @@ def move(row: OrderRow, target: OrderStatus, *, reason: str = "ORDER_STATE_CONFL
     check_transition(OrderStatus(row.status), target, reason=reason)
     row.status = target.value
     row.version += 1
-    row.updated_at = func.now()
     event_type = ORDER_EVENTS.get(target)
     if event_type is not None:
         outbox.stage(row, event_type, order_subject)
@@ -398,12 +397,10 @@ async def settle_refund(
         return refund, False
     if outcome.status == RefundStatus.SUCCEEDED.value:
         order.amount_refunded += refund.amount
-        order.updated_at = func.now()
         if order.status in REFUNDABLE:  # a cancelled or failed order's automatic refund keeps its status
             move(order, order_status_after_refund(order.amount_captured, order.amount_refunded))
     refund.status = outcome.status
     refund.failure_code, refund.failure_message = outcome.failure_code, outcome.failure_message[:1000]
-    refund.updated_at = func.now()
     if txn is not None:
         advance_transaction(
             txn, outcome.status, failure_code=refund.failure_code, failure_message=refund.failure_message

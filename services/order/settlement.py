@@ -4,7 +4,7 @@ caller's transaction, with the order's row lock held."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.errors import FailedPrecondition
@@ -177,7 +177,6 @@ async def record_late_capture(
     repository.advance_transaction(charge, T.SUCCEEDED.value)
     amount = amount_captured or charge.amount
     order.amount_captured += amount
-    order.updated_at = func.now()
     return await repository.add_refund(
         session=session, order=order, charge=charge, amount=amount, reason=LATE_CAPTURE_REASON
     )
