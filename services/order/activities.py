@@ -201,15 +201,19 @@ class PaymentActivities(ProcessorCalls):
         )
 
     @activity.defn(name="prepare_charge")
-    async def prepare_charge(self, step: ChargeStep) -> str:
+    async def prepare_charge(self, step: ChargeStep, first_task: bool = False) -> str:
         """The processor's payment object for this step, created once and recorded (with the
         step's transaction) before anything can charge it. It moves no money, so a prepare
-        that cannot be done is failed over whatever went wrong."""
+        that cannot be done is failed over whatever went wrong. A run after the workflow's
+        first task (a crash came first) looks for the recorded reference before creating
+        one; in the first task there is none to find, and should an earlier run of the
+        workflow have recorded one after all, recording answers that one."""
         self.prepared_here.pop(step.idempotency_key, None)
-        async with self.sessions() as session:
-            recorded = await repository.transaction_reference(session=session, idempotency_key=step.idempotency_key)
-        if recorded:
-            return recorded
+        if not first_task:
+            async with self.sessions() as session:
+                recorded = await repository.transaction_reference(session=session, idempotency_key=step.idempotency_key)
+            if recorded:
+                return recorded
         payment = step.payment
         request = processor_service_pb2.PreparePaymentRequest(
             context=self.context(step, "prepare"),

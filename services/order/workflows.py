@@ -33,7 +33,15 @@ with workflow.unsafe.imports_passed_through():
     from services.order.refunds import RefundInput, RefundOutcome, RefundStatus
 
 T = TypeVar("T")
-FIRST_TASK_HISTORY_LENGTH = 3
+
+
+def first_task() -> bool:
+    """Whether the workflow runs its first task: its history is then the start, scheduled
+    and started events. A task retried after a crash or a timeout comes later, so no other
+    run of this workflow's steps can be in flight (a local activity's own retries count
+    separately, in its attempt number)."""
+    return workflow.info().get_current_history_length() <= 3
+
 
 # A prepare moves no money: after a few tries it is failed over, whatever went wrong.
 PREPARE_RETRIES = RetryPolicy(
@@ -152,7 +160,12 @@ class PaymentWorkflow:
         payment, processor = step.payment, step.candidate.processor
         try:
             reference = await processor_call(
-                payment.step_timeout_seconds, PREPARE_RETRIES, PaymentActivities.prepare_charge, step, local=self.local
+                payment.step_timeout_seconds,
+                PREPARE_RETRIES,
+                PaymentActivities.prepare_charge,
+                step,
+                first_task(),
+                local=self.local,
             )
             result = await self.confirm(step, reference)
         except STEP_FAILED as error:
@@ -213,9 +226,6 @@ class PaymentWorkflow:
         """The confirmed payment's result, or None when its outcome stayed unknown and the
         payment was abandoned at the processor with nothing charged."""
         timeout = step.payment.step_timeout_seconds
-        # The first workflow task's history is its start, scheduled and started events; a
-        # task retried after a crash or a timeout comes later.
-        first_task = workflow.info().get_current_history_length() <= FIRST_TASK_HISTORY_LENGTH
         try:
             return await processor_call(
                 timeout,
@@ -223,7 +233,7 @@ class PaymentWorkflow:
                 PaymentActivities.confirm_charge,
                 step,
                 reference,
-                first_task,
+                first_task(),
                 local=self.local,
             )
         except STEP_FAILED as error:
