@@ -4,7 +4,8 @@ merchant's secret key and the SDK's retries off: the payment workflow owns retri
 Every money-moving call sends an idempotency key (`<key>-create`, `-confirm`, ...), which
 real Stripe honours. localstripe does not, so PayLoops never relies on it for dedup: a retry
 resumes the PaymentIntent recorded by the earlier try (`existing_reference`), and a refund
-is looked up by its PayLoops refund id before one is created.
+is looked up by its PayLoops refund id before one is created. A first confirm of a
+PaymentIntent the caller has just prepared (`newly_prepared`) confirms it without reading it.
 """
 
 from __future__ import annotations
@@ -124,6 +125,9 @@ class StripePlugin(ProcessorPlugin):
 
     async def authorize(self, request: PaymentRequest, credentials: Credentials) -> PaymentResult:
         client = self._client(credentials)
+        if request.existing_reference and request.newly_prepared:
+            # Our own prepare created it moments ago, with its payment method: nothing to resume.
+            return await self._send_confirm(client, request.existing_reference, request, intent=None)
         if request.existing_reference:
             intent = await self._call(client.v1.payment_intents.retrieve_async(request.existing_reference))
             if not wire.same_payment(intent, request):
@@ -140,15 +144,22 @@ class StripePlugin(ProcessorPlugin):
             intent = await self._call(client.v1.payment_intents.update_async(intent["id"], update, options))
         if intent.get("status") != "requires_confirmation":
             return wire.payment_result(intent)
-        options = {"idempotency_key": keys.step_key(request.idempotency_key, "confirm")}
+        return await self._send_confirm(client, str(intent["id"]), request, intent=intent)
+
+    async def _send_confirm(
+        self, client: stripe.StripeClient, intent_id: str, request: PaymentRequest, *, intent: Json | None
+    ) -> PaymentResult:
+        """Confirms the PaymentIntent (`intent`: as last read; None when not read)."""
+        options: stripe.RequestOptions = {"idempotency_key": keys.step_key(request.idempotency_key, "confirm")}
         params = wire.confirm_params(request, sandbox=self.sandbox)
         try:
-            confirmed = await self._call(client.v1.payment_intents.confirm_async(intent["id"], params, options))
+            confirmed = await self._call(client.v1.payment_intents.confirm_async(intent_id, params, options))
         except stripe.CardError as error:
-            return wire.declined(intent, error)
+            declined = intent or await self._call(client.v1.payment_intents.retrieve_async(intent_id))
+            return wire.declined(declined, error)
         except InvalidRequest:
             # Confirmed concurrently (or by an earlier try whose answer we lost)?
-            current = await self._call(client.v1.payment_intents.retrieve_async(intent["id"]))
+            current = await self._call(client.v1.payment_intents.retrieve_async(intent_id))
             if current.get("status") == "requires_confirmation":
                 raise
             confirmed = current

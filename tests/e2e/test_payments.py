@@ -53,30 +53,36 @@ def test_inr_payment_succeeds_at_razorpay_once(
     assert [t["processor"] for t in transactions(rest, order["id"])] == ["razorpay"]
 
 
-def test_a_first_confirm_at_razorpay_pays_on_the_order_it_just_prepared_without_looking_it_up(
-    rest: httpx.Client, platform: Platform, merchant_a: dict[str, str]
+# Where each processor's confirm would read what its prepare made: Razorpay's order (and its
+# payments), Stripe's PaymentIntent.
+PREPARED_READS = {"razorpay": ("INR", "/v1/orders/"), "stripe": ("USD", "/v1/payment_intents/")}
+
+
+@pytest.mark.parametrize("processor", PREPARED_READS)
+def test_a_first_confirm_pays_on_what_its_prepare_just_made_without_reading_it(
+    processor: str, rest: httpx.Client, platform: Platform, merchant_a: dict[str, str]
 ) -> None:
-    """In the payment's first workflow task, the Razorpay order prepared moments before has
-    nothing to resume: the confirm pays on it without reading the order or its payments
-    (here every such read fails, which would leave the payment unknown)."""
-    account = razorpay_account(platform, merchant_a["merchant_id"])
-    before = captured_at_razorpay(platform, account)
-    sandbox(
-        platform,
-        "POST",
-        "/_sandbox/faults",
-        account=account,
-        method="GET",
-        path_contains="/v1/orders/",
-        mode="http_500",
-        count=-1,
-    )
+    """In the payment's first workflow task, the processor's object prepared moments before
+    has nothing to resume: the confirm pays on it without reading it first (here every such
+    read fails, which would leave the payment unknown)."""
+    currency, reads = PREPARED_READS[processor]
+    if processor == "razorpay":
+        switch, scope = (
+            platform.razorpay_sandbox_url,
+            {"account": razorpay_account(platform, merchant_a["merchant_id"])},
+        )
+    else:
+        switch, scope = platform.stripe_fault_proxy_url, {}
+    assert switch
+    fault = {"method": "GET", "path_contains": reads, "mode": "http_500", "count": -1, **scope}
+    assert httpx.post(f"{switch}/_sandbox/faults", json=fault, timeout=10).status_code == 200
     try:
-        order = paid(rest, currency="INR", amount=31_000)
+        order = paid(rest, currency=currency, amount=31_000)
     finally:
-        sandbox(platform, "DELETE", f"/_sandbox/faults?account={account}")
-    assert (order["status"], order["processor"]) == ("SUCCEEDED", "razorpay")
-    assert captured_at_razorpay(platform, account) == before + 1
+        httpx.delete(f"{switch}/_sandbox/faults", params=scope, timeout=10).raise_for_status()
+    assert (order["status"], order["processor"], order["amountCaptured"]) == ("SUCCEEDED", processor, 31_000)
+    [charge] = transactions(rest, order["id"])
+    assert (charge["status"], charge["processor"]) == ("SUCCEEDED", processor)
 
 
 def test_decline_fails_without_failover_and_the_order_can_be_paid_again(rest: httpx.Client) -> None:
