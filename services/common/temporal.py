@@ -11,6 +11,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.common.config import TemporalSettings
+from services.common.temporal_converter import DATA_CONVERTER
 
 log = logging.getLogger("payloops.temporal")
 
@@ -34,7 +35,7 @@ async def connect(settings: TemporalSettings, attempts: int = 30) -> Client:
     address, namespace, tls = settings.temporal_address, settings.temporal_namespace, tls_config(settings)
     for attempt in range(1, attempts + 1):
         try:
-            return await Client.connect(address, namespace=namespace, tls=tls)
+            return await Client.connect(address, namespace=namespace, tls=tls, data_converter=DATA_CONVERTER)
         except RuntimeError:
             if attempt == attempts:
                 raise

@@ -17,6 +17,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from services.common.temporal_converter import DATA_CONVERTER
 from services.order.workflows import RETRY_RULES, PaymentWorkflow, RefundWorkflow
 from services.webhook.outbound.workflows import WebhookDeliveryWorkflow
 
@@ -49,4 +50,6 @@ def patches(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    await Replayer(workflows=[PaymentWorkflow, RefundWorkflow, WebhookDeliveryWorkflow]).replay_workflow(history)
+    await Replayer(
+        workflows=[PaymentWorkflow, RefundWorkflow, WebhookDeliveryWorkflow], data_converter=DATA_CONVERTER
+    ).replay_workflow(history)
