@@ -47,6 +47,14 @@ def test_db_overhead_bench_runs_and_reports_each_variant(platform: Platform) -> 
     command = [sys.executable, "-m", "bench.db_overhead", "--database-url", platform.database_libpq_url]
     run = subprocess.run([*command, "--transactions", "20"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    for variant in ("read: psycopg", "read: SQLAlchemy Core", "read: SQLAlchemy ORM", "insert: SQLAlchemy ORM"):
+    variants = ("read: psycopg", "read: SQLAlchemy Core", "read: SQLAlchemy ORM", "insert: SQLAlchemy ORM")
+    for variant in (*variants, "event insert: SQLAlchemy ORM", "event insert: SQLAlchemy Core (outbox)"):
         assert variant in run.stdout, run.stdout
-    assert "x psycopg" in run.stdout
+    assert "x psycopg" in run.stdout and "x SQLAlchemy ORM" in run.stdout
+
+
+def test_converter_bench_runs_and_reports_both_converters() -> None:
+    command = [sys.executable, "-m", "bench.converter_bench", "--decodes", "50"]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "SDK default" in run.stdout and "PayLoops" in run.stdout and "x the SDK default" in run.stdout
