@@ -1,9 +1,8 @@
 """What the data layer costs per transaction: the pay path's read of an order (and its
 locked read, and an order's insert) through the order service's repository (SQLAlchemy
-ORM, async), through SQLAlchemy Core on the same engine, and through psycopg directly;
-and an outbox event's insert through the ORM's statement path against the same statement
-on the table (outbox.add_event); in one run and interleaved, as CPU ms and wall ms per
-transaction and as ratios to the first variant of each kind.
+ORM, async), through SQLAlchemy Core on the same engine (on a connection, and through an
+ORM session, as the repository's statements run), and through psycopg directly, in one
+run and interleaved, as CPU ms and wall ms per transaction and as ratios to psycopg.
 
     .venv/bin/python -m bench.db_overhead [--database-url postgresql://...] [--transactions 2000]
 
@@ -23,25 +22,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.orm import Session
 
 from services.common.db import session_factory, sqlalchemy_url
 from services.common.identity import Caller
-from services.common.ids import new_id
 from services.common.migrate import upgrade
-from services.order import outbox, repository
+from services.order import repository
 from services.order.domain import CaptureMethod, NewOrder
-from services.order.models import OrderRow, OutboxEventRow
+from services.order.models import OrderRow
 
 Step = Callable[[], Awaitable[Any]]
 CALLER = Caller(merchant_id="mer_bench", mode="test")
 NEW_ORDER = NewOrder(
     amount=1999, currency="USD", capture_method=CaptureMethod.AUTOMATIC, customer_email="", description="", metadata={}
 )
-EVENT_TYPE = "order.succeeded"
-EVENT_DATA: dict[str, Any] = {"object": {}}
 ORDER_COLUMNS = ", ".join(column.name for column in OrderRow.__table__.columns)
 
 
@@ -104,6 +99,10 @@ async def compare(url: str, transactions: int) -> dict[str, dict[str, float]]:
             async with engine.connect() as connection:
                 (await connection.execute(core_query)).one()
 
+        async def core_read_in_session() -> None:
+            async with sessions() as session:
+                (await session.execute(core_query)).one()
+
         async def psycopg_read() -> None:
             async with raw.transaction():
                 await (await raw.execute(by_key, key)).fetchone()
@@ -112,33 +111,14 @@ async def compare(url: str, transactions: int) -> dict[str, dict[str, float]]:
             async with raw.transaction():
                 await (await raw.execute(by_key + " FOR UPDATE", key)).fetchone()
 
-        def orm_event(sync: Session) -> None:  # outbox.add_event's statement, through the ORM
-            last = select(func.coalesce(func.max(OutboxEventRow.sequence), 0)).where(
-                OutboxEventRow.object_id == order.id
-            )
-            event = {"merchant_id": CALLER.merchant_id, "type": EVENT_TYPE, "object_id": order.id, "data": EVENT_DATA}
-            sync.execute(insert(OutboxEventRow).values(id=new_id("evt"), sequence=last.scalar_subquery() + 1, **event))
-
-        def table_event(sync: Session) -> None:
-            outbox.add_event(sync, merchant_id=CALLER.merchant_id, event_type=EVENT_TYPE, object_id=order.id, data={})
-
-        async def orm_event_insert() -> None:
-            async with sessions.begin() as session:
-                await session.run_sync(orm_event)
-
-        async def table_event_insert() -> None:
-            async with sessions.begin() as session:
-                await session.run_sync(table_event)
-
         steps: dict[str, Step] = {
             "read: psycopg": psycopg_read,
             "read: SQLAlchemy Core": core_read,
+            "read: SQLAlchemy Core in an ORM session": core_read_in_session,
             "read: SQLAlchemy ORM (repository)": orm_read,
             "locked read: psycopg": psycopg_locked_read,
             "locked read: SQLAlchemy ORM (repository)": orm_locked_read,
             "insert: SQLAlchemy ORM (repository)": orm_insert,
-            "event insert: SQLAlchemy ORM": orm_event_insert,
-            "event insert: SQLAlchemy Core (outbox)": table_event_insert,
         }
         return await measure(steps, transactions)
     finally:
@@ -147,12 +127,11 @@ async def compare(url: str, transactions: int) -> dict[str, dict[str, float]]:
 
 
 def report(figures: dict[str, dict[str, float]]) -> None:
-    baseline: dict[str, tuple[str, float]] = {}
+    baseline = {kind: figures[f"{kind}: psycopg"]["cpu_ms"] for kind in ("read", "locked read")}
     print("per transaction (one statement, BEGIN ... COMMIT/ROLLBACK), CPU of this process:")
     for name, cost in figures.items():
-        kind, variant = (part.strip() for part in name.split(":", 1))
-        first, first_cpu = baseline.setdefault(kind, (variant, cost["cpu_ms"]))
-        ratio = f"  {cost['cpu_ms'] / first_cpu:4.2f}x {first}" if first != variant else ""
+        kind = name.split(":", 1)[0]
+        ratio = f"  {cost['cpu_ms'] / baseline[kind]:4.1f}x psycopg" if kind in baseline else ""
         print(f"  {name:42s} CPU {cost['cpu_ms']:6.3f} ms  wall {cost['wall_ms']:6.3f} ms{ratio}")
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Float, Identity, Integer, LargeBinary, MetaData, String, Table, func
+from sqlalchemy import BigInteger, DateTime, Float, Identity, Integer, LargeBinary, MetaData, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -14,12 +14,6 @@ SCHEMA = "orders"
 
 class Base(DeclarativeBase):
     metadata = MetaData(schema=SCHEMA)
-
-
-def table(row_class: type[Base]) -> Table:
-    """The class's table, for statements whose results need no ORM objects (the ORM's
-    own statement path costs several times the statement's database time in CPU)."""
-    return cast(Table, row_class.__table__)
 
 
 # The rows whose changes become merchants' events: every UPDATE sets updated_at to the

@@ -23,7 +23,7 @@ from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from services.common.ids import new_id
-from services.order.models import OutboxEventRow, table
+from services.order.models import OutboxEventRow
 
 STAGED = "payloops.outbox.staged"
 
@@ -42,11 +42,11 @@ Describe = Callable[[Any], Subject]
 
 def add_event(session: Session, *, merchant_id: str, event_type: str, object_id: str, data: dict[str, Any]) -> str:
     """Adds the event, numbered next in its object's sequence, to the session's
-    transaction (one statement, on the table: no ORM object is made); returns its id."""
+    transaction (one statement); returns its id."""
     event_id = new_id("evt")
     last = select(func.coalesce(func.max(OutboxEventRow.sequence), 0)).where(OutboxEventRow.object_id == object_id)
     session.execute(
-        insert(table(OutboxEventRow)).values(
+        insert(OutboxEventRow).values(
             id=event_id,
             merchant_id=merchant_id,
             type=event_type,

@@ -19,7 +19,7 @@ from services.common.timestamps import timestamp
 from services.order import outbox
 from services.order.checkout.domain import CHECKOUT_EVENTS, CLOSED_BY_ORDER, CheckoutStatus, NewCheckoutSession
 from services.order.domain import OrderStatus
-from services.order.models import CheckoutSessionRow, OrderRow, table
+from services.order.models import CheckoutSessionRow, OrderRow
 
 CLOSING = "payloops.checkout.closing"
 
@@ -135,22 +135,20 @@ def close_with_order(order: OrderRow, target: OrderStatus) -> None:
 @event.listens_for(Session, "before_commit")
 def _close_sessions(session: Session) -> None:
     closing: dict[str, CheckoutStatus] = session.info.pop(CLOSING, {})
-    sessions = table(CheckoutSessionRow)
     for order_id, status in closing.items():
-        # On the table: most orders have no session, and an ORM UPDATE costs several times more.
         closed = session.execute(
-            update(sessions)
-            .where(sessions.c.order_id == order_id, sessions.c.status == CheckoutStatus.OPEN.value)
+            update(CheckoutSessionRow)
+            .where(CheckoutSessionRow.order_id == order_id, CheckoutSessionRow.status == CheckoutStatus.OPEN.value)
             .values(status=status.value, updated_at=func.now())
-            .returning(*sessions.c)
-        ).mappings()
-        for columns in closed:
-            data = subject(CheckoutSessionRow(**columns))
+            .returning(CheckoutSessionRow)
+        ).scalars()
+        for row in closed:
+            data = subject(row)
             outbox.add_event(
                 session,
                 merchant_id=data.merchant_id,
                 event_type=CHECKOUT_EVENTS[status.value],
-                object_id=data.object_id,
+                object_id=row.id,
                 data=data.data,
             )
 
