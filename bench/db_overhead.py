@@ -1,8 +1,9 @@
-"""What the data layer costs per transaction: the pay path's read of an order (and its
-locked read, and an order's insert) through the order service's repository (SQLAlchemy
-ORM, async), through SQLAlchemy Core on the same engine (on a connection, and through an
-ORM session, as the repository's statements run), and through psycopg directly, in one
-run and interleaved, as CPU ms and wall ms per transaction and as ratios to psycopg.
+"""What the data layer costs per transaction: an order's read and insert as the order
+service's repository makes them (psycopg, on a connection of SQLAlchemy's pool) against
+psycopg on a connection of its own, SQLAlchemy Core (on a connection, and through an ORM
+session) and the ORM; and the pay path's locked read (through the ORM: the order's state
+machine works on its ORM row) against psycopg. In one run and interleaved, as CPU ms and
+wall ms per transaction and as ratios to the first variant of each kind.
 
     .venv/bin/python -m bench.db_overhead [--database-url postgresql://...] [--transactions 2000]
 
@@ -22,11 +23,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.common.db import session_factory, sqlalchemy_url
+from services.common.db import driver_transaction, session_factory, sqlalchemy_url
 from services.common.identity import Caller
+from services.common.ids import new_id
 from services.common.migrate import upgrade
 from services.order import repository
 from services.order.domain import CaptureMethod, NewOrder
@@ -74,26 +76,25 @@ async def compare(url: str, transactions: int) -> dict[str, dict[str, float]]:
     sessions = session_factory(engine)
     raw = await psycopg.AsyncConnection.connect(url)
     try:
-        async with sessions.begin() as session:
-            order = await repository.create_order(session=session, caller=CALLER, order=NEW_ORDER)
+        async with driver_transaction(engine) as db:
+            order = await repository.create_order(db=db, caller=CALLER, order=NEW_ORDER)
         key = (order.id, CALLER.merchant_id, CALLER.mode)
         by_key = f"SELECT {ORDER_COLUMNS} FROM orders.orders WHERE id = %s AND merchant_id = %s AND mode = %s"
         table = OrderRow.__table__
         core_query = select(table).where(
             table.c.id == order.id, table.c.merchant_id == CALLER.merchant_id, table.c.mode == CALLER.mode
         )
+        orm_query = select(OrderRow).where(
+            OrderRow.id == order.id, OrderRow.merchant_id == CALLER.merchant_id, OrderRow.mode == CALLER.mode
+        )
 
-        async def orm_read() -> None:
-            async with sessions() as session:
-                await repository.get_order_or_raise(session=session, caller=CALLER, order_id=order.id)
+        async def psycopg_read() -> None:
+            async with raw.transaction():
+                await (await raw.execute(by_key, key)).fetchone()
 
-        async def orm_locked_read() -> None:
-            async with sessions.begin() as session:
-                await repository.order_row_or_raise(session=session, caller=CALLER, order_id=order.id, for_update=True)
-
-        async def orm_insert() -> None:
-            async with sessions.begin() as session:
-                await repository.create_order(session=session, caller=CALLER, order=NEW_ORDER)
+        async def repository_read() -> None:
+            async with driver_transaction(engine) as db:
+                await repository.get_order(db=db, caller=CALLER, order_id=order.id)
 
         async def core_read() -> None:
             async with engine.connect() as connection:
@@ -103,22 +104,39 @@ async def compare(url: str, transactions: int) -> dict[str, dict[str, float]]:
             async with sessions() as session:
                 (await session.execute(core_query)).one()
 
-        async def psycopg_read() -> None:
-            async with raw.transaction():
-                await (await raw.execute(by_key, key)).fetchone()
+        async def orm_read() -> None:
+            async with sessions() as session:
+                repository.to_domain((await session.scalars(orm_query)).one())
 
         async def psycopg_locked_read() -> None:
             async with raw.transaction():
                 await (await raw.execute(by_key + " FOR UPDATE", key)).fetchone()
 
+        async def orm_locked_read() -> None:
+            async with sessions.begin() as session:
+                await repository.order_row_or_raise(session=session, caller=CALLER, order_id=order.id, for_update=True)
+
+        async def repository_insert() -> None:
+            async with driver_transaction(engine) as db:
+                await repository.create_order(db=db, caller=CALLER, order=NEW_ORDER)
+
+        async def orm_insert() -> None:
+            async with sessions.begin() as session:
+                values: dict[str, Any] = {"merchant_id": CALLER.merchant_id, "mode": CALLER.mode, "status": "CREATED"}
+                values |= {"amount": NEW_ORDER.amount, "currency": NEW_ORDER.currency, "capture_method": "AUTOMATIC"}
+                statement = insert(OrderRow).values(id=new_id("ord"), **values).returning(OrderRow)
+                repository.to_domain((await session.scalars(statement)).one())
+
         steps: dict[str, Step] = {
             "read: psycopg": psycopg_read,
+            "read: psycopg, pooled (repository)": repository_read,
             "read: SQLAlchemy Core": core_read,
             "read: SQLAlchemy Core in an ORM session": core_read_in_session,
-            "read: SQLAlchemy ORM (repository)": orm_read,
+            "read: SQLAlchemy ORM": orm_read,
             "locked read: psycopg": psycopg_locked_read,
             "locked read: SQLAlchemy ORM (repository)": orm_locked_read,
-            "insert: SQLAlchemy ORM (repository)": orm_insert,
+            "insert: psycopg, pooled (repository)": repository_insert,
+            "insert: SQLAlchemy ORM": orm_insert,
         }
         return await measure(steps, transactions)
     finally:
@@ -127,11 +145,13 @@ async def compare(url: str, transactions: int) -> dict[str, dict[str, float]]:
 
 
 def report(figures: dict[str, dict[str, float]]) -> None:
-    baseline = {kind: figures[f"{kind}: psycopg"]["cpu_ms"] for kind in ("read", "locked read")}
+    """Each variant's CPU as a ratio to the first of its kind."""
+    first: dict[str, tuple[str, float]] = {}
     print("per transaction (one statement, BEGIN ... COMMIT/ROLLBACK), CPU of this process:")
     for name, cost in figures.items():
-        kind = name.split(":", 1)[0]
-        ratio = f"  {cost['cpu_ms'] / baseline[kind]:4.1f}x psycopg" if kind in baseline else ""
+        kind, variant = (part.strip() for part in name.split(":", 1))
+        baseline, baseline_cpu = first.setdefault(kind, (variant, cost["cpu_ms"]))
+        ratio = f"  {cost['cpu_ms'] / baseline_cpu:4.1f}x {baseline}" if baseline != variant else ""
         print(f"  {name:42s} CPU {cost['cpu_ms']:6.3f} ms  wall {cost['wall_ms']:6.3f} ms{ratio}")
 
 

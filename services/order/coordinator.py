@@ -17,6 +17,7 @@ from payloops.router.v1 import router_service_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
 
+from services.common.db import driver_transaction, engine_of
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, relay, require
 from services.common.identity import Caller
 from services.common.temporal import start_here, start_once
@@ -244,8 +245,8 @@ class PaymentCoordinator:
             return None
 
     async def reload(self, who: Caller, order_id: str) -> Order:
-        async with self.sessions() as session:
-            return await repository.get_order_or_raise(session=session, caller=who, order_id=order_id)
+        async with driver_transaction(engine_of(self.sessions)) as db:
+            return await repository.get_order(db=db, caller=who, order_id=order_id)
 
 
 def start_attempt(row: OrderRow, method: PaymentMethod, return_url: str, key: str, candidates: list[Candidate]) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC
 from payloops.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.common.db import driver_transaction, engine_of
 from services.common.errors import FieldViolation, InvalidArgument
 from services.common.identity import Context, caller
 from services.common.pagination import next_page_token, page_size, position_after
@@ -94,14 +95,14 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
             metadata=dict(request.metadata),
         )
         validate_new_order(new, max_amount=self.settings.max_amount)
-        async with self.sessions.begin() as session:
-            order = await repository.create_order(session=session, caller=who, order=new, idempotency_key=request_key())
+        async with driver_transaction(engine_of(self.sessions)) as db:
+            order = await repository.create_order(db=db, caller=who, order=new, idempotency_key=request_key())
         return order_to_proto(order)
 
     async def GetOrder(self, request: order_service_pb2.GetOrderRequest, context: Context) -> order_pb2.Order:
         who = caller(context)
-        async with self.sessions() as session:
-            order = await repository.get_order_or_raise(session=session, caller=who, order_id=required_id(request.id))
+        async with driver_transaction(engine_of(self.sessions)) as db:
+            order = await repository.get_order(db=db, caller=who, order_id=required_id(request.id))
         return order_to_proto(order)
 
     async def ListOrders(
@@ -111,10 +112,8 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         limit = page_size(request.page_size)
         after = position_after(request.page_token)
         status = OrderStatus(pb.Status.Name(request.status)) if request.status else None
-        async with self.sessions() as session:
-            orders = await repository.list_orders(
-                session=session, caller=who, limit=limit + 1, status=status, after=after
-            )
+        async with driver_transaction(engine_of(self.sessions)) as db:
+            orders = await repository.list_orders(db=db, caller=who, limit=limit + 1, status=status, after=after)
         page, more = orders[:limit], len(orders) > limit
         next_token = next_page_token(page, more)
         return order_service_pb2.ListOrdersResponse(

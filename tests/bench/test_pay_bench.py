@@ -47,7 +47,8 @@ def test_db_overhead_bench_runs_and_reports_each_variant(platform: Platform) -> 
     command = [sys.executable, "-m", "bench.db_overhead", "--database-url", platform.database_libpq_url]
     run = subprocess.run([*command, "--transactions", "20"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    for variant in ("read: psycopg", "read: SQLAlchemy Core", "read: SQLAlchemy ORM", "insert: SQLAlchemy ORM"):
+    variants = ("read: psycopg, pooled (repository)", "read: SQLAlchemy Core", "read: SQLAlchemy ORM")
+    for variant in (*variants, "insert: psycopg, pooled (repository)", "insert: SQLAlchemy ORM"):
         assert variant in run.stdout, run.stdout
     assert "x psycopg" in run.stdout
 

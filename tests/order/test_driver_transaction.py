@@ -10,17 +10,9 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from launcher.platform import Platform
-from services.common.db import driver_transaction, sqlalchemy_url
-
-
-@pytest.fixture()
-async def engine(platform: Platform) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(sqlalchemy_url(platform.database_libpq_url), pool_size=1, max_overflow=0)
-    yield engine
-    await engine.dispose()
+from services.common.db import driver_transaction
 
 
 @pytest.fixture()
