@@ -66,9 +66,9 @@ def to_domain(row: OrderRow) -> Order:
     return order_of({field: getattr(row, ROW_ATTRIBUTE.get(field, field)) for field in ORDER_FIELDS})
 
 
-# The order's reads and its insert run straight on psycopg (`db.driver_transaction`): the
-# ORM's session and objects cost them three to four times the statement's own CPU
-# (`python -m bench.db_overhead`). Order's fields are the table's column names.
+# The order's reads and its insert run straight on psycopg (`db.driver_transaction`): through
+# the ORM's session and objects they cost about twice the CPU (`python -m bench.db_overhead`).
+# Order's fields are the table's column names.
 ORDER_FIELDS = tuple(field.name for field in dataclasses.fields(Order))
 ROW_ATTRIBUTE = {"metadata": "metadata_"}  # OrderRow's attribute where it is not the column's name
 ORDERS = f"{OrderRow.__table__.schema}.{OrderRow.__tablename__}"
