@@ -76,6 +76,7 @@ class PaymentCoordinator:
         step_timeout: float,
     ) -> None:
         self.sessions = sessions
+        self.engine = engine_of(sessions)  # for the statements that run on psycopg
         self.temporal = temporal
         self.task_queue = task_queue
         self.router = router
@@ -245,7 +246,7 @@ class PaymentCoordinator:
             return None
 
     async def reload(self, who: Caller, order_id: str) -> Order:
-        async with driver_transaction(engine_of(self.sessions)) as db:
+        async with driver_transaction(self.engine) as db:
             return await repository.get_order(db=db, caller=who, order_id=order_id)
 
 

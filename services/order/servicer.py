@@ -75,6 +75,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
     ) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.engine = engine_of(sessions)  # for the statements that run on psycopg
         self.payments = payments
         self.refunds = refunds
         self.checkout = checkout
@@ -95,13 +96,13 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
             metadata=dict(request.metadata),
         )
         validate_new_order(new, max_amount=self.settings.max_amount)
-        async with driver_transaction(engine_of(self.sessions)) as db:
+        async with driver_transaction(self.engine) as db:
             order = await repository.create_order(db=db, caller=who, order=new, idempotency_key=request_key())
         return order_to_proto(order)
 
     async def GetOrder(self, request: order_service_pb2.GetOrderRequest, context: Context) -> order_pb2.Order:
         who = caller(context)
-        async with driver_transaction(engine_of(self.sessions)) as db:
+        async with driver_transaction(self.engine) as db:
             order = await repository.get_order(db=db, caller=who, order_id=required_id(request.id))
         return order_to_proto(order)
 
@@ -112,7 +113,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         limit = page_size(request.page_size)
         after = position_after(request.page_token)
         status = OrderStatus(pb.Status.Name(request.status)) if request.status else None
-        async with driver_transaction(engine_of(self.sessions)) as db:
+        async with driver_transaction(self.engine) as db:
             orders = await repository.list_orders(db=db, caller=who, limit=limit + 1, status=status, after=after)
         page, more = orders[:limit], len(orders) > limit
         next_token = next_page_token(page, more)
