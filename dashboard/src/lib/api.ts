@@ -95,10 +95,19 @@ function idempotencyKey(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Leaves for the login page, coming back here afterwards. */
-export async function toLogin(): Promise<void> {
-  const here = window.location.pathname + window.location.search;
-  await goto(resolve(`/login?next=${encodeURIComponent(here)}`));
+let leaving: Promise<void> | null = null;
+
+/** Leaves for the login page, coming back here afterwards. A page's requests can be refused
+ *  together: only the first leaves, so a later one never makes the login page its `next`. */
+export function toLogin(): Promise<void> {
+  const login = resolve('/login');
+  if (leaving === null && window.location.pathname !== login) {
+    const here = window.location.pathname + window.location.search;
+    leaving = goto(resolve(`/login?next=${encodeURIComponent(here)}`)).finally(() => {
+      leaving = null;
+    });
+  }
+  return leaving ?? Promise.resolve();
 }
 
 export async function request<T>(
