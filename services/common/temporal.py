@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
+from temporalio import activity
 from temporalio.client import Client, TLSConfig
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -14,6 +17,26 @@ from services.common.config import TemporalSettings
 from services.common.temporal_converter import DATA_CONVERTER
 
 log = logging.getLogger("payloops.temporal")
+
+
+@contextlib.asynccontextmanager
+async def heartbeating(every: float) -> AsyncIterator[None]:
+    """Heartbeats the running activity every `every` seconds while the body runs, so a
+    worker that dies mid-activity is noticed after the heartbeat timeout, not after the
+    activity's whole start-to-close timeout."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(every)
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
 
 
 def tls_config(settings: TemporalSettings) -> TLSConfig | bool:

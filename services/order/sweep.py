@@ -32,7 +32,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.common.errors import FailedPrecondition
-from services.common.temporal import start_once
+from services.common.temporal import heartbeating, start_once
 from services.order import settlement
 from services.order.authorizations import AuthorizationStep, StepKind
 from services.order.checkout.activities import expire_session, overdue_sessions
@@ -42,7 +42,7 @@ from services.order.events import apply_event
 from services.order.models import OrderRow, RefundRow, TransactionRow
 from services.order.payments import PROCESSOR_UNAVAILABLE
 from services.order.refund_coordinator import RefundCoordinator
-from services.order.workflows import SWEEP_ACTIVITY, AuthorizationWorkflow, PaymentWorkflow
+from services.order.workflows import SWEEP_ACTIVITY, SWEEP_HEARTBEAT_TIMEOUT, AuthorizationWorkflow, PaymentWorkflow
 
 if TYPE_CHECKING:  # the async stub type exists in the type stubs only
     from payloops.processor.v1.processor_service_pb2_grpc import ProcessorServiceAsyncStub as ProcessorStub
@@ -134,7 +134,8 @@ class SweepActivities:
             "checkout_sessions": self.overdue_checkout_sessions(),
         }
         # Side by side: a processor slow to answer the last two holds up none of the others.
-        done = dict(zip(parts, await asyncio.gather(*parts.values()), strict=True))
+        async with heartbeating(every=SWEEP_HEARTBEAT_TIMEOUT.total_seconds() / 5):
+            done = dict(zip(parts, await asyncio.gather(*parts.values()), strict=True))
         if any(done.values()):
             log.info("sweep", extra=done)
         return done

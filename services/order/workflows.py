@@ -306,6 +306,9 @@ class RefundWorkflow:
 
 
 SWEEP_ACTIVITY = "sweep"  # services.order.sweep.SweepActivities.sweep (which imports this module)
+# A pass heartbeats; one whose worker died is given up on after this, not after its whole
+# timeout, because the schedule skips every pass while one is still open.
+SWEEP_HEARTBEAT_TIMEOUT = timedelta(seconds=15)
 
 
 @workflow.defn
@@ -317,6 +320,7 @@ class SweepWorkflow:
         done: dict[str, int] = await workflow.execute_activity(
             SWEEP_ACTIVITY,
             start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=SWEEP_HEARTBEAT_TIMEOUT,
             retry_policy=RetryPolicy(maximum_attempts=1),
         )
         return done

@@ -39,7 +39,11 @@ def test_pay_bench_runs_and_reports_every_figure(
     # The profiled run splits each Python component's CPU by the library it went to.
     order = result["profile"]["components"]["order"]
     assert order["cpu_ms_per_payment"] > 0
-    assert {"payloops", "temporalio", "sqlalchemy"} <= set(order["by_library_ms"]), order
+    # Which libraries a second of sampling catches varies (tests/bench/test_profile.py checks
+    # the charging itself); here only that samples were charged and the rest ran without the GIL.
+    sampled = {library: ms for library, ms in order["by_library_ms"].items() if library != "(no GIL)"}
+    assert sampled and all(ms > 0 for ms in sampled.values()), order
+    assert order["by_library_ms"]["(no GIL)"] >= 0, order
     assert "Where the CPU goes" in run.stdout
 
 

@@ -294,7 +294,15 @@ def test_an_order_stranded_in_processing_is_paid_by_the_sweep(merchant: Merchant
     """A crash between the order's move to PROCESSING and its workflow's start (made here by
     writing that state directly): no client call is needed to finish the payment."""
     rest = merchant.rest
-    order = create(rest, currency="INR", amount=7_000)
+    order = stranded_in_processing(platform, create(rest, currency="INR", amount=7_000))
+    final = eventually(lambda: (o := rest.get(f"/v1/orders/{order['id']}").json())["status"] != "PROCESSING" and o)
+    assert (final["status"], final["processor"]) == ("SUCCEEDED", "razorpay")
+    assert razorpay_books(platform, merchant.razorpay) == our_books(rest) == (7_000, 0)
+    assert_reconciled(platform, merchant)
+
+
+def stranded_in_processing(platform: Platform, order: dict[str, Any]) -> dict[str, Any]:
+    """The order as a crash between its move to PROCESSING and its workflow's start leaves it."""
     with psycopg.connect(platform.database_libpq_url) as db:
         db.execute(
             """UPDATE orders.orders SET status = 'PROCESSING', attempt = 1, payment_method_type = 'card',
@@ -303,9 +311,37 @@ def test_an_order_stranded_in_processing_is_paid_by_the_sweep(merchant: Merchant
                WHERE id = %s""",
             (order["id"],),
         )
+    return order
+
+
+def test_a_sweep_whose_worker_is_killed_holds_up_no_later_sweep(merchant: Merchant, platform: Platform) -> None:
+    """The schedule skips a pass while the last one is open. A pass killed with its worker
+    (here while it asks Stripe about an order in 3-D Secure) is given up on after its
+    heartbeat timeout, so the next passes still run: a stranded order is paid."""
+    rest = merchant.rest
+    waiting = create(rest, currency="USD", amount=4_400)
+    assert pay(rest, waiting["id"], AUTHENTICATION_REQUIRED).json()["status"] == "REQUIRES_ACTION"
+    assert platform.endpoints.stripe_fault_proxy_url
+    faults = f"{platform.endpoints.stripe_fault_proxy_url}/_sandbox/faults"
+    hold = {"mode": "delay", "delay_ms": 3000, "method": "GET", "path_contains": "/v1/payment_intents/pi_", "count": 1}
+    assert httpx.post(faults, json=hold, timeout=10).status_code < 300
+    eventually(lambda: not httpx.get(faults, timeout=10).json()["items"], seconds=30)  # a pass asks, held
+    payment_workers = ("order", "order_worker")
+    for name in payment_workers:
+        platform.kill(name)
+    for name in payment_workers:
+        platform.wait_ready(name)
+
+    order = stranded_in_processing(platform, create(rest, currency="INR", amount=7_000))
     final = eventually(lambda: (o := rest.get(f"/v1/orders/{order['id']}").json())["status"] != "PROCESSING" and o)
     assert (final["status"], final["processor"]) == ("SUCCEEDED", "razorpay")
     assert razorpay_books(platform, merchant.razorpay) == our_books(rest) == (7_000, 0)
+    # The order in 3-D Secure is still cancelled at its expiry, as without the kill.
+    lapsed = eventually(
+        lambda: (o := rest.get(f"/v1/orders/{waiting['id']}").json())["status"] != "REQUIRES_ACTION" and o, seconds=90
+    )
+    assert lapsed["status"] == "CANCELLED"
+    assert [intent["status"] for intent in stripe_intents(platform, waiting["id"])] == ["canceled"]
     assert_reconciled(platform, merchant)
 
 
