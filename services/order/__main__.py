@@ -40,6 +40,8 @@ IDEMPOTENT_METHODS = frozenset(
     f"/{SERVICE}/{name}"
     for name in ("CreateOrder", "PayOrder", "CaptureOrder", "CancelOrder", "RefundOrder", "CreateCheckoutSession")
 )
+# Those that only write to this database: each runs inside its key's transaction.
+IN_KEY_TRANSACTION = frozenset({f"/{SERVICE}/CreateOrder"})
 log = logging.getLogger("payloops.order")
 
 
@@ -137,7 +139,7 @@ async def start(settings: ServiceSettings) -> None:
             settings,
             register,
             cleanup=cleanup,
-            interceptors=[IdempotencyInterceptor(store, IDEMPOTENT_METHODS)],
+            interceptors=[IdempotencyInterceptor(store, IDEMPOTENT_METHODS, IN_KEY_TRANSACTION)],
         )
 
 

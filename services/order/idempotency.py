@@ -12,15 +12,21 @@ its wait, never the operation, whose answer is stored when it ends. When the han
 itself cannot finish (a transient failure, or this process dies and the key's lease
 runs out) the key is not released: the next request with the same key and body takes
 it over and runs the handler again, and the handlers bind what they start to the key
-(`request_key()`), so that second run joins the first's order, payment or refund."""
+(`request_key()`), so that second run joins the first's order, payment or refund.
+
+A handler that only writes to this database (CreateOrder) runs inside the key's own
+transaction (`request_transaction()`): the key is taken, the handler's writes made and
+its answer stored in one commit, or none of it is. A second request with the key waits
+on the first's uncommitted row, then gets its stored answer."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +35,7 @@ from typing import Any, cast
 import grpc
 from google.rpc import status_pb2
 from grpc_status import rpc_status
+from psycopg import AsyncConnection
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -47,6 +54,7 @@ JOIN_POLL_SECONDS = 0.05
 log = logging.getLogger("payloops.order.idempotency")
 _request_key: ContextVar[str] = ContextVar("idempotency_key", default="")
 _resumed: ContextVar[bool] = ContextVar("idempotency_resumed", default=False)
+_transaction: ContextVar[AsyncConnection[Any] | None] = ContextVar("idempotency_transaction", default=None)
 
 
 def request_key() -> str:
@@ -58,6 +66,18 @@ def request_resumed() -> bool:
     """Whether this request took its key over from an earlier request with the same key and
     body that did not finish: whatever that one did, this one answers as its result."""
     return _resumed.get()
+
+
+@contextlib.asynccontextmanager
+async def request_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection[Any]]:
+    """The transaction of the request's Idempotency-Key when the handler runs inside it
+    (committed with the key and the answer); otherwise a transaction of its own."""
+    key_transaction = _transaction.get()
+    if key_transaction is not None:
+        yield key_transaction
+        return
+    async with driver_transaction(engine) as db:
+        yield db
 
 
 def fingerprint(method: str, request: Any) -> str:
@@ -105,8 +125,12 @@ class IdempotencyStore:
         self.join_seconds = join_seconds
         self._operations: set[asyncio.Task[Any]] = set()
 
-    async def run(self, method: str, handler: Handler, request: Any, context: Context) -> Any:
-        """Run `handler` at most once per (merchant, mode, key); bytes are a stored answer."""
+    async def run(
+        self, method: str, handler: Handler, request: Any, context: Context, *, in_key_transaction: bool = False
+    ) -> Any:
+        """Run `handler` at most once per (merchant, mode, key); bytes are a stored answer.
+        With `in_key_transaction`, the handler writes only through `request_transaction()`
+        and moves nothing outside this database."""
         key = metadata_value(context, HEADER)
         if not key:
             return await handler(request, context)
@@ -119,15 +143,26 @@ class IdempotencyStore:
         who = caller(context)
         scope = {"merchant_id": who.merchant_id, "mode": who.mode, "key": key}
         digest = fingerprint(method, request)
+        if in_key_transaction:
+            atomic = self._detached(self._take_and_run(scope, digest, key, handler, request, context))
+            answer = await asyncio.shield(atomic)
+            if not isinstance(answer, Claim):
+                return answer
+            if answer.state != RUNNING:
+                return await self._replay(answer, digest, context)
         deadline = time.monotonic() + self.join_seconds
         while isinstance(claim := await self._claim(scope, digest), Claim):
             if claim.state != RUNNING or claim.request_hash != digest or time.monotonic() >= deadline:
                 return await self._replay(claim, digest, context)
             await asyncio.sleep(JOIN_POLL_SECONDS)
-        operation = asyncio.create_task(self._operate(scope, key, claim, handler, request, context))
+        return await asyncio.shield(self._detached(self._operate(scope, key, claim, handler, request, context)))
+
+    def _detached(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        """`work` in a task of its own, which a caller that goes away does not cancel."""
+        operation = asyncio.ensure_future(work)
         self._operations.add(operation)
         operation.add_done_callback(self._settled)
-        return await asyncio.shield(operation)
+        return operation
 
     def _settled(self, operation: asyncio.Task[Any]) -> None:
         self._operations.discard(operation)
@@ -167,20 +202,50 @@ class IdempotencyStore:
             except Exception:  # a missed renewal only shortens the lease
                 log.warning("idempotency lease not renewed", exc_info=True)
 
+    async def _take_and_run(
+        self, scope: dict[str, str], digest: str, key: str, handler: Handler, request: Any, context: Context
+    ) -> Any:
+        """The key taken, the handler run and its answer stored in one transaction; or the
+        key's row as another request left it. A transient failure leaves nothing behind."""
+        refused: PayLoopsError | None = None
+        async with driver_transaction(self.engine) as db:
+            claim = await self._take(db, scope, digest)
+            if isinstance(claim, Claim):
+                return claim
+            _request_key.set(key)
+            _resumed.set(claim)
+            _transaction.set(db)
+            try:
+                async with db.transaction():  # a refused request's own writes are undone
+                    response = await handler(request, context)
+            except PayLoopsError as error:
+                if error.code in TRANSIENT:
+                    raise
+                refused = error
+                await db.execute(FINISH, self._answer(scope, error.code, error.to_status().SerializeToString()))
+            else:
+                await db.execute(FINISH, self._answer(scope, grpc.StatusCode.OK, response.SerializeToString()))
+        if refused is not None:
+            raise refused
+        return response
+
     async def _claim(self, scope: dict[str, str], digest: str) -> Claim | bool:
+        async with driver_transaction(self.engine) as db:
+            return await self._take(db, scope, digest)
+
+    async def _take(self, db: AsyncConnection[Any], scope: dict[str, str], digest: str) -> Claim | bool:
         """The existing row; or, when this request now owns the key, whether it took it over
         from an earlier request that did not finish."""
-        async with driver_transaction(self.engine) as db:
-            if await (await db.execute(TAKE, scope | {"request_hash": digest})).fetchone() is not None:
-                return False
-            row = await (await db.execute(LOCK, scope | {"lease": self.lease})).fetchone()
-            assert row is not None  # it conflicted, and keys are only deleted long after
-            state, request_hash, status_code, response, lease_expired = row
-            abandoned = state == INTERRUPTED or (state == RUNNING and lease_expired)
-            if abandoned and request_hash == digest:
-                await db.execute(RETAKE, scope)
-                return True
-            return Claim(state, request_hash, status_code, response)
+        if await (await db.execute(TAKE, scope | {"request_hash": digest})).fetchone() is not None:
+            return False
+        row = await (await db.execute(LOCK, scope | {"lease": self.lease})).fetchone()
+        assert row is not None  # it conflicted, and keys are only deleted long after
+        state, request_hash, status_code, response, lease_expired = row
+        abandoned = state == INTERRUPTED or (state == RUNNING and lease_expired)
+        if abandoned and request_hash == digest:
+            await db.execute(RETAKE, scope)
+            return True
+        return Claim(state, request_hash, status_code, response)
 
     async def _replay(self, claim: Claim, digest: str, context: Context) -> Any:
         if claim.request_hash != digest:
@@ -197,7 +262,11 @@ class IdempotencyStore:
         return claim.response
 
     async def _finish(self, scope: dict[str, str], code: grpc.StatusCode, payload: bytes) -> None:
-        await self._write(FINISH, scope | {"status_code": code.value[0], "response": payload})
+        await self._write(FINISH, self._answer(scope, code, payload))
+
+    @staticmethod
+    def _answer(scope: dict[str, str], code: grpc.StatusCode, payload: bytes) -> dict[str, Any]:
+        return scope | {"status_code": code.value[0], "response": payload}
 
     async def _write(self, statement: str, values: dict[str, Any]) -> None:
         async with driver_transaction(self.engine) as db:
@@ -212,9 +281,14 @@ class IdempotencyStore:
 class IdempotencyInterceptor(grpc.aio.ServerInterceptor):
     """Applies an IdempotencyStore to the listed methods (full gRPC method names)."""
 
-    def __init__(self, store: IdempotencyStore, methods: frozenset[str]) -> None:
+    def __init__(
+        self, store: IdempotencyStore, methods: frozenset[str], in_key_transaction: frozenset[str] = frozenset()
+    ) -> None:
+        """`in_key_transaction`: those of `methods` whose handlers only write to this
+        database, through `request_transaction()`."""
         self.store = store
         self.methods = methods
+        self.in_key_transaction = in_key_transaction
 
     async def intercept_service(
         self,
@@ -228,8 +302,10 @@ class IdempotencyInterceptor(grpc.aio.ServerInterceptor):
         inner: Handler = handler.unary_unary  # type: ignore[assignment]  # aio handlers are coroutines
         serialize = handler.response_serializer
 
+        atomic = method in self.in_key_transaction
+
         async def once(request: Any, context: Context) -> Any:
-            return await self.store.run(method, inner, request, context)
+            return await self.store.run(method, inner, request, context, in_key_transaction=atomic)
 
         def serialize_or_replay(response: Any) -> bytes:
             return response if isinstance(response, bytes) else serialize(response)  # type: ignore[misc]

@@ -21,7 +21,7 @@ from services.order.config import Settings
 from services.order.convert import order_to_proto, refund_to_proto
 from services.order.coordinator import PaymentCoordinator, PaymentMethod, validate_payment_method
 from services.order.domain import CaptureMethod, NewOrder, OrderStatus, validate_new_order
-from services.order.idempotency import request_key
+from services.order.idempotency import request_key, request_transaction
 from services.order.models import TransactionRow
 from services.order.refund_coordinator import RefundCoordinator
 
@@ -96,7 +96,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
             metadata=dict(request.metadata),
         )
         validate_new_order(new, max_amount=self.settings.max_amount)
-        async with driver_transaction(self.engine) as db:
+        async with request_transaction(self.engine) as db:
             order = await repository.create_order(db=db, caller=who, order=new, idempotency_key=request_key())
         return order_to_proto(order)
 
