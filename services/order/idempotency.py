@@ -107,6 +107,10 @@ RETAKE = f"UPDATE {TABLE} SET state = '{RUNNING}', updated_at = now() WHERE {SCO
 RENEW = f"UPDATE {TABLE} SET updated_at = now() WHERE {SCOPE} AND state = '{RUNNING}'"
 FINISH = f"""UPDATE {TABLE} SET state = '{DONE}', status_code = %(status_code)s, response = %(response)s,
     updated_at = now() WHERE {SCOPE}"""
+REFUSED = f"""INSERT INTO {TABLE}
+    (merchant_id, mode, key, request_hash, state, status_code, response, created_at, updated_at)
+    VALUES (%(merchant_id)s, %(mode)s, %(key)s, %(request_hash)s, '{DONE}', %(status_code)s, %(response)s, now(), now())
+    ON CONFLICT DO NOTHING"""
 INTERRUPT = f"UPDATE {TABLE} SET state = '{INTERRUPTED}', updated_at = now() WHERE {SCOPE}"
 PURGE = f"DELETE FROM {TABLE} WHERE created_at < now() - %(retention)s"
 
@@ -206,27 +210,23 @@ class IdempotencyStore:
         self, scope: dict[str, str], digest: str, key: str, handler: Handler, request: Any, context: Context
     ) -> Any:
         """The key taken, the handler run and its answer stored in one transaction; or the
-        key's row as another request left it. A transient failure leaves nothing behind."""
-        refused: PayLoopsError | None = None
-        async with driver_transaction(self.engine) as db:
-            claim = await self._take(db, scope, digest)
-            if isinstance(claim, Claim):
-                return claim
-            _request_key.set(key)
-            _resumed.set(claim)
-            _transaction.set(db)
-            try:
-                async with db.transaction():  # a refused request's own writes are undone
-                    response = await handler(request, context)
-            except PayLoopsError as error:
-                if error.code in TRANSIENT:
-                    raise
-                refused = error
-                await db.execute(FINISH, self._answer(scope, error.code, error.to_status().SerializeToString()))
-            else:
+        key's row as another request left it. A failure undoes all of it; a refusal is then
+        stored as the key's answer on its own (rare, so the answer needs no savepoint)."""
+        try:
+            async with driver_transaction(self.engine) as db:
+                claim = await self._take(db, scope, digest)
+                if isinstance(claim, Claim):
+                    return claim
+                _request_key.set(key)
+                _resumed.set(claim)
+                _transaction.set(db)
+                response = await handler(request, context)
                 await db.execute(FINISH, self._answer(scope, grpc.StatusCode.OK, response.SerializeToString()))
-        if refused is not None:
-            raise refused
+        except PayLoopsError as error:
+            if error.code not in TRANSIENT:
+                refusal = self._answer(scope, error.code, error.to_status().SerializeToString())
+                await self._write(REFUSED, refusal | {"request_hash": digest})
+            raise
         return response
 
     async def _claim(self, scope: dict[str, str], digest: str) -> Claim | bool:
