@@ -76,6 +76,17 @@ class NotFound(PayLoopsError):
     def extra_details(self) -> Sequence[object]:
         return (error_details_pb2.ResourceInfo(resource_type=self.resource_type, resource_name=self.resource_name),)
 
+    @classmethod
+    def of(cls, resource_type: str, resource_name: str) -> NotFound:
+        """The error for a `resource_type` ("checkout_session") named `resource_name`, with its
+        reason (CHECKOUT_SESSION_NOT_FOUND)."""
+        return cls(
+            message=f"{resource_type.replace('_', ' ')} {resource_name!r} not found",
+            reason=f"{resource_type.upper()}_NOT_FOUND",
+            resource_type=resource_type,
+            resource_name=resource_name,
+        )
+
 
 @dataclass
 class FailedPrecondition(PayLoopsError):

@@ -25,22 +25,13 @@ Row = TypeVar("Row", ApiKeyRow, RoutingRuleRow, WebhookEndpointRow)
 SealedRow = ProcessorConfigRow | WebhookEndpointRow
 
 
-def not_found(resource_type: str, resource_id: str) -> NotFound:
-    return NotFound(
-        message=f"no {resource_type.replace('_', ' ')} {resource_id!r}",
-        reason=f"{resource_type.upper()}_NOT_FOUND",
-        resource_type=resource_type,
-        resource_name=resource_id,
-    )
-
-
 async def _owned_or_raise(
     *, session: AsyncSession, model: type[Row], merchant_id: str, object_id: str, resource_type: str, lock: bool
 ) -> Row:
     query = select(model).where(model.id == object_id, model.merchant_id == merchant_id)
     row = await session.scalar(query.with_for_update() if lock else query)
     if row is None:
-        raise not_found(resource_type, object_id)
+        raise NotFound.of(resource_type, object_id)
     return row
 
 
@@ -76,7 +67,7 @@ async def get_merchant(*, session: AsyncSession, merchant_id: str) -> MerchantRo
 async def get_merchant_or_raise(*, session: AsyncSession, merchant_id: str) -> MerchantRow:
     row = await get_merchant(session=session, merchant_id=merchant_id)
     if row is None:
-        raise not_found("merchant", merchant_id)
+        raise NotFound.of("merchant", merchant_id)
     return row
 
 

@@ -116,17 +116,8 @@ async def get_order(*, db: psycopg.AsyncConnection[Any], caller: Caller, order_i
             await cursor.execute(query, {"merchant_id": caller.merchant_id, "mode": caller.mode, "id": order_id})
         ).fetchone()
     if row is None:
-        raise order_not_found(order_id)
+        raise NotFound.of("order", order_id)
     return order_of(row)
-
-
-def order_not_found(order_id: str) -> NotFound:
-    return NotFound(
-        message=f"order {order_id!r} not found",
-        reason="ORDER_NOT_FOUND",
-        resource_type="order",
-        resource_name=order_id,
-    )
 
 
 def committed_order(row: OrderRow) -> Order | None:
@@ -143,12 +134,10 @@ async def order_row_or_raise(
     *, session: AsyncSession, caller: Caller, order_id: str, for_update: bool = False
 ) -> OrderRow:
     """The caller's order row, locked for the transaction when `for_update`."""
-    query = select(OrderRow).where(
-        OrderRow.id == order_id, OrderRow.merchant_id == caller.merchant_id, OrderRow.mode == caller.mode
-    )
+    query = select(OrderRow).where(OrderRow.id == order_id, *owned_by(OrderRow, caller))
     row = await session.scalar(query.with_for_update() if for_update else query)
     if row is None:
-        raise order_not_found(order_id)
+        raise NotFound.of("order", order_id)
     return row
 
 
@@ -359,17 +348,10 @@ async def add_refund(
 
 async def refund_row_or_raise(*, session: AsyncSession, caller: Caller, refund_id: str) -> RefundRow:
     row: RefundRow | None = await session.scalar(
-        select(RefundRow).where(
-            RefundRow.id == refund_id, RefundRow.merchant_id == caller.merchant_id, RefundRow.mode == caller.mode
-        )
+        select(RefundRow).where(RefundRow.id == refund_id, *owned_by(RefundRow, caller))
     )
     if row is None:
-        raise NotFound(
-            message=f"refund {refund_id!r} not found",
-            reason="REFUND_NOT_FOUND",
-            resource_type="refund",
-            resource_name=refund_id,
-        )
+        raise NotFound.of("refund", refund_id)
     return row
 
 
@@ -399,7 +381,7 @@ async def settle_refund(
     refund apply it once. Returns the refund and whether this call changed its status."""
     found = await find_refund(session=session, merchant_id=merchant_id, refund_id=refund_id)
     if found is None:
-        raise NotFound(message=f"refund {refund_id!r} not found", reason="REFUND_NOT_FOUND")
+        raise NotFound.of("refund", refund_id)
     # Order first, then refund: the lock order every writer of both follows.
     order = await order_row_of_merchant(session=session, merchant_id=merchant_id, order_id=found.order_id)
     assert order is not None

@@ -27,6 +27,12 @@ def test_not_found_names_the_resource() -> None:
     assert status.details[1].Unpack(resource) and resource.resource_name == "ord_1"
 
 
+def test_not_found_of_a_resource_type_gives_its_reason_and_message() -> None:
+    error = NotFound.of("checkout_session", "cs_1")
+    assert (error.reason, error.message) == ("CHECKOUT_SESSION_NOT_FOUND", "checkout session 'cs_1' not found")
+    assert (error.resource_type, error.resource_name) == ("checkout_session", "cs_1")
+
+
 def test_page_size_defaults_and_caps() -> None:
     assert page_size(0) == 20
     assert page_size(7) == 7

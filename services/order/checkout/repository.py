@@ -42,15 +42,6 @@ def session_json(row: CheckoutSessionRow) -> dict[str, Any]:
     return json_format.MessageToDict(session_to_proto(row), always_print_fields_with_no_presence=True)
 
 
-def not_found(session_id: str) -> NotFound:
-    return NotFound(
-        message=f"checkout session {session_id!r} not found",
-        reason="CHECKOUT_SESSION_NOT_FOUND",
-        resource_type="checkout_session",
-        resource_name=session_id,
-    )
-
-
 async def add_session(
     *, session: AsyncSession, order: OrderRow, new: NewCheckoutSession, base_url: str, expires_at: datetime
 ) -> CheckoutSessionRow:
@@ -100,7 +91,7 @@ async def session_row_or_raise(
         )
     row = await session.scalar(query.with_for_update() if for_update else query)
     if row is None:
-        raise not_found(session_id)
+        raise NotFound.of("checkout_session", session_id)
     return row
 
 
@@ -108,7 +99,7 @@ async def order_of(*, session: AsyncSession, row: CheckoutSessionRow, for_update
     query = select(OrderRow).where(OrderRow.id == row.order_id, OrderRow.merchant_id == row.merchant_id)
     order = await session.scalar(query.with_for_update() if for_update else query)
     if order is None:  # sessions are only ever made for existing orders
-        raise not_found(row.id)
+        raise NotFound.of("checkout_session", row.id)
     return order
 
 

@@ -66,12 +66,7 @@ async def event_or_raise(*, session: AsyncSession, merchant_id: str, event_id: s
     query = select(EventRow).where(EventRow.id == event_id, EventRow.merchant_id == merchant_id)
     row = await session.scalar(query.with_for_update() if lock else query)
     if row is None:
-        raise NotFound(
-            message=f"webhook event {event_id!r} not found",
-            reason="WEBHOOK_EVENT_NOT_FOUND",
-            resource_type="webhook_event",
-            resource_name=event_id,
-        )
+        raise NotFound.of("webhook_event", event_id)
     return row
 
 
