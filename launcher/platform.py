@@ -53,7 +53,7 @@ from launcher.components import (
     sqlalchemy_url,
 )
 from launcher.mesh_ca import development_mesh, mesh_env
-from launcher.ports import LOOPBACK, connect_host, free_port, hostport, port_in_use
+from launcher.ports import LOOPBACK, connect_host, free_port, hostport, port_in_use, reserve
 from launcher.process import LogEcho
 from services.common.mesh import MeshFiles, identity_of
 
@@ -489,6 +489,7 @@ class Platform:
         public = connect_host(host)
         common: dict[str, Any] = {"log_dir": self.log_dir, "echo": self._echo, "stop_timeout": config.stop_timeout}
         python: dict[str, Any] = {**common, "cwd": REPO_ROOT}
+        reserve(config.temporal_port, config.temporal_ui_port, config.gateway_port)
 
         temporal = TemporalDevServer(
             host=host,

@@ -58,6 +58,13 @@ def free_port(host: str = LOOPBACK) -> int:
     raise RuntimeError(f"could not find a free port on {host}")
 
 
+def reserve(*ports: int | None) -> None:
+    """Ports given by configuration: free_port never hands them out here, although they
+    are still free until their component binds them."""
+    with _handed_out_lock:
+        _handed_out.update(port for port in ports if port)
+
+
 def port_in_use(host: str, port: int) -> bool:
     """True when something already listens on host:port (or the address cannot be bound).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from launcher import ports as launcher_ports
 from launcher.components import libpq_url, sqlalchemy_url
 from launcher.ports import ephemeral_range, free_port, port_in_use
 from launcher.process import ChildProcess
@@ -118,6 +120,18 @@ def test_free_ports_are_outside_the_range_bind_to_port_0_uses() -> None:
         assert port < low
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", port))  # free indeed
+
+
+def test_a_configured_port_is_never_handed_out_although_nothing_binds_it_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`payloops up --temporal-port P`: P is free until Temporal starts, and no component
+    started before it may be given P."""
+    monkeypatch.setattr(launcher_ports, "_handed_out", set())
+    configured, other = free_port(), free_port()  # two ports free now
+    monkeypatch.setattr(launcher_ports, "_handed_out", set())
+    launcher_ports.reserve(configured, None)
+    picks = iter([configured, other])
+    monkeypatch.setattr(random, "randrange", lambda low, high: next(picks))
+    assert free_port() == other
 
 
 @pytest.mark.parametrize(
