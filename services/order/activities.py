@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from services.common.db import driver_transaction, engine_of
 from services.common.errors import reason_of
 from services.common.identity import Caller
 from services.order import repository, settlement
@@ -127,6 +128,7 @@ class ProcessorCalls:
         call_timeout: float,
     ) -> None:
         self.sessions = sessions
+        self.engine = engine_of(sessions)  # for the statements that run on psycopg
         self.processors = processors
         self.call_timeout = call_timeout
 
@@ -210,8 +212,8 @@ class PaymentActivities(ProcessorCalls):
         workflow have recorded one after all, recording answers that one."""
         self.prepared_here.pop(step.idempotency_key, None)
         if not first_task:
-            async with self.sessions() as session:
-                recorded = await repository.transaction_reference(session=session, idempotency_key=step.idempotency_key)
+            async with driver_transaction(self.engine) as db:
+                recorded = await repository.transaction_reference(db=db, idempotency_key=step.idempotency_key)
             if recorded:
                 return recorded
         payment = step.payment
@@ -231,13 +233,13 @@ class PaymentActivities(ProcessorCalls):
             answer = await self.stub(step.candidate.processor).PreparePayment(request, timeout=self.call_timeout)
         except grpc.aio.AioRpcError as error:
             raise classify(error) from None
-        async with self.sessions.begin() as session:
-            txn = await repository.get_or_create_transaction(session=session, values=self.transaction_values(step))
-            if txn.processor_reference:  # another run of this step recorded its own first
-                return txn.processor_reference
-            txn.processor_reference = answer.processor_reference
-        self.remember_prepared(step.idempotency_key, answer.processor_reference)
-        return answer.processor_reference
+        async with driver_transaction(self.engine) as db:
+            recorded, here = await repository.record_reference(
+                db=db, values=self.transaction_values(step), reference=answer.processor_reference
+            )
+        if here:  # else another run of this step recorded its own first
+            self.remember_prepared(step.idempotency_key, recorded)
+        return recorded
 
     def remember_prepared(self, key: str, reference: str) -> None:
         if len(self.prepared_here) >= PREPARED_HERE_LIMIT:  # steps that never reached confirm

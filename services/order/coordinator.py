@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import grpc
+import psycopg
 from payloops.router.v1 import router_service_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
@@ -25,7 +26,6 @@ from services.order import repository, settlement
 from services.order.authorizations import AuthorizationStep, StepKind
 from services.order.domain import CaptureMethod, Order, OrderStatus
 from services.order.idempotency import request_key, request_resumed
-from services.order.models import OrderRow
 from services.order.outcomes import PaymentOutcomes
 from services.order.payments import Candidate, PaymentInput
 from services.order.workflows import AuthorizationWorkflow, PaymentWorkflow, StepOutcome
@@ -34,8 +34,8 @@ if TYPE_CHECKING:  # the async stub types exist in the type stubs only
     from payloops.router.v1.router_service_pb2_grpc import RouterServiceAsyncStub
 
 log = logging.getLogger("payloops.order.payments")
-# Checks that may refuse a new payment attempt, under the order's row lock.
-Guard = Callable[[AsyncSession, OrderRow], Awaitable[None]]
+# Checks that may refuse a new payment attempt, in its transaction, under the order's row lock.
+Guard = Callable[[psycopg.AsyncConnection[Any], Order], Awaitable[None]]
 PAYABLE = {OrderStatus.CREATED.value, OrderStatus.FAILED.value}
 
 
@@ -100,18 +100,21 @@ class PaymentCoordinator:
         binds the attempt (the request's Idempotency-Key by default); `guard` may refuse a
         new attempt, in that transaction, after the order is locked."""
         key = request_key() if key is None else key
-        async with self.sessions.begin() as session:
-            row = await repository.order_row_or_raise(session=session, caller=who, order_id=order_id, for_update=True)
-            joined = bool(key) and row.payment_idempotency_key == key  # a retry after a crash
-            if not joined and row.status != OrderStatus.PROCESSING.value:
-                self.check_payable(row.status)
+        async with driver_transaction(self.engine) as db:
+            locked = await repository.lock_payment(db=db, caller=who, order_id=order_id)
+            joined = bool(key) and locked["payment_idempotency_key"] == key  # a retry after a crash
+            if not joined and locked["status"] != OrderStatus.PROCESSING.value:
+                self.check_payable(locked["status"])
+                order = repository.order_of(locked)
                 if guard is not None:
-                    await guard(session, row)
-                candidates = await self.route(who, repository.to_domain(row), method)
-                start_attempt(row, method, return_url, key, candidates)
-            if row.status != OrderStatus.PROCESSING.value:  # the attempt this key started has ended
-                return repository.to_domain(row)
-            payment = payment_input(row, self.step_timeout)
+                    await guard(db, order)
+                candidates = await self.route(who, order, method)
+                locked = await repository.start_attempt(
+                    db=db, locked=locked, details=attempt_details(method, return_url, key, candidates)
+                )
+            if locked["status"] != OrderStatus.PROCESSING.value:  # the attempt this key started has ended
+                return repository.order_of(locked)
+            payment = payment_input(locked, self.step_timeout)
         return await self.await_payment(who, order_id, payment)
 
     @staticmethod
@@ -250,31 +253,33 @@ class PaymentCoordinator:
             return await repository.get_order(db=db, caller=who, order_id=order_id)
 
 
-def start_attempt(row: OrderRow, method: PaymentMethod, return_url: str, key: str, candidates: list[Candidate]) -> None:
-    """Moves a payable order to PROCESSING with its next attempt's payment details."""
-    repository.move(row, OrderStatus.PROCESSING)
-    row.attempt += 1
-    row.payment_method_type, row.payment_method_token, row.return_url = method.type, method.token, return_url
-    row.failure_code = row.failure_message = row.next_action_type = row.next_action_url = ""
-    row.payment_idempotency_key = key or None
-    row.payment_candidates = [dataclasses.asdict(c) for c in candidates]
+def attempt_details(method: PaymentMethod, return_url: str, key: str, candidates: list[Candidate]) -> dict[str, Any]:
+    """What an order records of its next payment attempt (repository.ATTEMPT_FIELDS)."""
+    return {
+        "payment_method_type": method.type,
+        "payment_method_token": method.token,
+        "return_url": return_url,
+        "payment_idempotency_key": key or None,
+        "payment_candidates": [dataclasses.asdict(c) for c in candidates],
+    }
 
 
-def payment_input(row: OrderRow, step_timeout: float) -> PaymentInput:
-    """The workflow input of the order's current attempt, from what the order recorded."""
+def payment_input(record: Mapping[str, Any], step_timeout: float) -> PaymentInput:
+    """The workflow input of the order's current attempt, from what the order recorded (a
+    record of repository.ORDER_FIELDS and ATTEMPT_FIELDS)."""
     return PaymentInput(
-        order_id=row.id,
-        merchant_id=row.merchant_id,
-        mode=row.mode,
-        attempt=row.attempt,
-        amount=row.amount,
-        currency=row.currency,
-        capture=row.capture_method == CaptureMethod.AUTOMATIC.value,
-        payment_method_type=row.payment_method_type,
-        payment_method_token=row.payment_method_token,
-        candidates=[Candidate(**c) for c in row.payment_candidates],
-        return_url=row.return_url,
-        customer_email=row.customer_email,
-        description=row.description,
+        order_id=record["id"],
+        merchant_id=record["merchant_id"],
+        mode=record["mode"],
+        attempt=record["attempt"],
+        amount=record["amount"],
+        currency=record["currency"],
+        capture=record["capture_method"] == CaptureMethod.AUTOMATIC.value,
+        payment_method_type=record["payment_method_type"],
+        payment_method_token=record["payment_method_token"],
+        candidates=[Candidate(**c) for c in record["payment_candidates"]],
+        return_url=record["return_url"],
+        customer_email=record["customer_email"],
+        description=record["description"],
         step_timeout_seconds=step_timeout,
     )

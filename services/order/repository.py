@@ -51,10 +51,10 @@ REFUND_EVENTS = {RefundStatus.SUCCEEDED.value: "refund.succeeded", RefundStatus.
 
 
 def order_of(record: Mapping[str, Any]) -> Order:
-    """The order of a record with Order's fields, named as the table's columns."""
+    """The order of a record with (at least) Order's fields, named as the table's columns."""
     return Order(
         **{
-            **record,
+            **{field: record[field] for field in ORDER_FIELDS},
             "status": OrderStatus(record["status"]),
             "capture_method": CaptureMethod(record["capture_method"]),
             "metadata": dict(record["metadata"]),
@@ -62,8 +62,13 @@ def order_of(record: Mapping[str, Any]) -> Order:
     )
 
 
+def record_of(row: OrderRow, fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The ORM row as a record: Order's fields and `fields`, named as the table's columns."""
+    return {field: getattr(row, ROW_ATTRIBUTE.get(field, field)) for field in ORDER_FIELDS + fields}
+
+
 def to_domain(row: OrderRow) -> Order:
-    return order_of({field: getattr(row, ROW_ATTRIBUTE.get(field, field)) for field in ORDER_FIELDS})
+    return order_of(record_of(row))
 
 
 # The order's reads and its insert run straight on psycopg (`db.driver_transaction`): through
@@ -72,7 +77,28 @@ def to_domain(row: OrderRow) -> Order:
 ORDER_FIELDS = tuple(field.name for field in dataclasses.fields(Order))
 ROW_ATTRIBUTE = {"metadata": "metadata_"}  # OrderRow's attribute where it is not the column's name
 ORDERS = f"{OrderRow.__table__.schema}.{OrderRow.__tablename__}"
-SELECT_ORDER = f"SELECT {', '.join(ORDER_FIELDS)} FROM {ORDERS} WHERE merchant_id = %(merchant_id)s AND mode = %(mode)s"
+TRANSACTIONS = f"{TransactionRow.__table__.schema}.{TransactionRow.__tablename__}"
+OWNED = "WHERE merchant_id = %(merchant_id)s AND mode = %(mode)s"
+SELECT_ORDER = f"SELECT {', '.join(ORDER_FIELDS)} FROM {ORDERS} {OWNED}"
+# The columns of the order's current payment attempt (its workflow's input is made of them
+# and the order's fields).
+ATTEMPT_FIELDS = (
+    "attempt",
+    "payment_method_type",
+    "payment_method_token",
+    "return_url",
+    "payment_idempotency_key",
+    "payment_candidates",
+)
+PAYMENT_COLUMNS = ", ".join(ORDER_FIELDS + ATTEMPT_FIELDS)
+LOCK_PAYMENT = f"SELECT {PAYMENT_COLUMNS} FROM {ORDERS} {OWNED} AND id = %(id)s FOR UPDATE"
+START_ATTEMPT = f"""UPDATE {ORDERS} SET status = %(status)s, version = version + 1, attempt = attempt + 1,
+        payment_method_type = %(payment_method_type)s, payment_method_token = %(payment_method_token)s,
+        return_url = %(return_url)s, payment_idempotency_key = %(payment_idempotency_key)s,
+        payment_candidates = %(payment_candidates)s,
+        failure_code = '', failure_message = '', next_action_type = '', next_action_url = '', updated_at = now()
+    WHERE id = %(id)s
+    RETURNING {PAYMENT_COLUMNS}"""
 INSERT_ORDER = f"""INSERT INTO {ORDERS} (id, merchant_id, mode, amount, currency, status, capture_method,
         customer_email, description, metadata, idempotency_key)
     VALUES (%(id)s, %(merchant_id)s, %(mode)s, %(amount)s, %(currency)s, %(status)s, %(capture_method)s,
@@ -118,6 +144,33 @@ async def get_order(*, db: psycopg.AsyncConnection[Any], caller: Caller, order_i
     if row is None:
         raise NotFound.of("order", order_id)
     return order_of(row)
+
+
+async def lock_payment(*, db: psycopg.AsyncConnection[Any], caller: Caller, order_id: str) -> dict[str, Any]:
+    """The caller's order with its current attempt (a record of ORDER_FIELDS and
+    ATTEMPT_FIELDS), locked for the transaction."""
+    values = {"merchant_id": caller.merchant_id, "mode": caller.mode, "id": order_id}
+    async with db.cursor(row_factory=dict_row) as cursor:
+        row = await (await cursor.execute(LOCK_PAYMENT, values)).fetchone()
+    if row is None:
+        raise NotFound.of("order", order_id)
+    return row
+
+
+async def start_attempt(
+    *, db: psycopg.AsyncConnection[Any], locked: Mapping[str, Any], details: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Moves the order `lock_payment` locked to PROCESSING with its next attempt's `details`
+    (the ATTEMPT_FIELDS but the attempt's number, which counts up). This is the move of the
+    state machine that merchants do not hear about (no event, no checkout session closes),
+    so unlike move() it has nothing to stage and runs as one statement."""
+    check_transition(OrderStatus(locked["status"]), OrderStatus.PROCESSING)
+    values = {**details, "status": OrderStatus.PROCESSING.value, "id": locked["id"]}
+    values["payment_candidates"] = Jsonb(values["payment_candidates"])
+    async with db.cursor(row_factory=dict_row) as cursor:
+        row = await (await cursor.execute(START_ATTEMPT, values)).fetchone()
+    assert row is not None
+    return row
 
 
 def committed_order(row: OrderRow) -> Order | None:
@@ -227,12 +280,28 @@ async def get_or_create_transaction(*, session: AsyncSession, values: dict[str, 
     return row
 
 
-async def transaction_reference(*, session: AsyncSession, idempotency_key: str) -> str:
+async def transaction_reference(*, db: psycopg.AsyncConnection[Any], idempotency_key: str) -> str:
     """The processor reference recorded for the step with this key ("" if none yet)."""
-    reference = await session.scalar(
-        select(TransactionRow.processor_reference).where(TransactionRow.idempotency_key == idempotency_key)
-    )
-    return reference or ""
+    query = f"SELECT processor_reference FROM {TRANSACTIONS} WHERE idempotency_key = %s"
+    row = await (await db.execute(query, (idempotency_key,))).fetchone()
+    return str(row[0]) if row is not None else ""
+
+
+async def record_reference(
+    *, db: psycopg.AsyncConnection[Any], values: Mapping[str, object], reference: str
+) -> tuple[str, bool]:
+    """Records `reference` on the transaction with values["idempotency_key"] (created PENDING
+    if new), unless another run of the step recorded its own first. Returns the reference
+    the transaction holds and whether it is this one, recorded by this call."""
+    columns = {"id": new_id("txn"), **values, "processor_reference": reference}
+    query = f"""INSERT INTO {TRANSACTIONS} AS recorded ({", ".join(columns)})
+        VALUES ({", ".join(f"%({name})s" for name in columns)})
+        ON CONFLICT (idempotency_key) DO UPDATE SET processor_reference = EXCLUDED.processor_reference
+            WHERE recorded.processor_reference = ''
+        RETURNING processor_reference"""
+    if await (await db.execute(query, columns)).fetchone() is not None:
+        return reference, True
+    return await transaction_reference(db=db, idempotency_key=str(values["idempotency_key"])), False
 
 
 async def list_transactions(*, session: AsyncSession, caller: Caller, order_id: str) -> list[TransactionRow]:

@@ -33,7 +33,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.common.errors import FailedPrecondition
 from services.common.temporal import heartbeating, start_once
-from services.order import settlement
+from services.order import repository, settlement
 from services.order.authorizations import AuthorizationStep, StepKind
 from services.order.checkout.activities import expire_session, overdue_sessions
 from services.order.coordinator import payment_input
@@ -210,7 +210,10 @@ class SweepActivities:
                     .limit(BATCH)
                 )
             )
-            payments = [payment_input(row, self.settings.step_timeout) for row in rows]
+            payments = [
+                payment_input(repository.record_of(row, repository.ATTEMPT_FIELDS), self.settings.step_timeout)
+                for row in rows
+            ]
         started = 0
         for payment in payments:
             try:

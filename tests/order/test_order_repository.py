@@ -1,6 +1,7 @@
 """The order's psycopg reads and insert (repository.create_order, get_order, list_orders)
 against its ORM row: the same order either way; a key's second insert is the key's order;
-another merchant's or mode's order is not found."""
+another merchant's or mode's order is not found. A payment step's prepared reference is
+recorded once (repository.record_reference)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,44 @@ async def test_another_merchants_or_modes_order_is_not_found(engine: AsyncEngine
             async with driver_transaction(engine) as db:
                 await repository.get_order(db=db, caller=stranger, order_id=order.id)
         assert raised.value.reason == "ORDER_NOT_FOUND"
+
+
+async def test_a_steps_first_recorded_reference_stays(engine: AsyncEngine, caller: Caller) -> None:
+    async with driver_transaction(engine) as db:
+        order = await repository.create_order(db=db, caller=caller, order=NEW_ORDER)
+    key = f"{order.id}-1-0"
+    step: dict[str, object] = {
+        "order_id": order.id,
+        "merchant_id": caller.merchant_id,
+        "attempt": 1,
+        "type": "AUTHORIZE",
+        "status": "PENDING",
+        "processor": "razorpay",
+        "amount": order.amount,
+        "currency": order.currency,
+        "routing_score": None,
+        "idempotency_key": key,
+    }
+    async with driver_transaction(engine) as db:
+        assert await repository.transaction_reference(db=db, idempotency_key=key) == ""
+        assert await repository.record_reference(db=db, values=step, reference="order_first") == ("order_first", True)
+    async with driver_transaction(engine) as db:  # a second run of the step prepared another
+        assert await repository.record_reference(db=db, values=step, reference="order_second") == (
+            "order_first",
+            False,
+        )
+        assert await repository.transaction_reference(db=db, idempotency_key=key) == "order_first"
+    other_step = step | {"idempotency_key": f"{order.id}-1-1"}
+    async with session_factory(engine).begin() as session:  # a step that failed before its prepare answered
+        await repository.get_or_create_transaction(session=session, values=other_step)
+    async with driver_transaction(engine) as db:
+        assert await repository.record_reference(db=db, values=other_step, reference="order_third") == (
+            "order_third",
+            True,
+        )
+    async with session_factory(engine)() as session:
+        rows = await repository.list_transactions(session=session, caller=caller, order_id=order.id)
+    assert [(row.idempotency_key, row.processor_reference, row.status) for row in rows] == [
+        (key, "order_first", "PENDING"),
+        (other_step["idempotency_key"], "order_third", "PENDING"),
+    ]

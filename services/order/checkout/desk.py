@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -27,7 +29,7 @@ from services.order.checkout.domain import (
 from services.order.checkout.workflow import CheckoutExpiry, CheckoutExpiryWorkflow, expiry_workflow_id
 from services.order.coordinator import PaymentCoordinator, PaymentMethod
 from services.order.domain import Order
-from services.order.models import CheckoutSessionRow, OrderRow
+from services.order.models import CheckoutSessionRow
 
 log = logging.getLogger("payloops.order.checkout")
 
@@ -122,9 +124,9 @@ class CheckoutDesk:
             row = await repository.session_row_or_raise(session=session, session_id=session_id)
         who = Caller(merchant_id=row.merchant_id, mode=row.mode)
 
-        async def while_open(session: AsyncSession, order: OrderRow) -> None:
-            locked = await repository.session_row_or_raise(session=session, session_id=session_id, for_update=True)
-            check_open(locked.status, expired=locked.expires_at <= datetime.now(UTC))
+        async def while_open(db: psycopg.AsyncConnection[Any], order: Order) -> None:
+            status, expires_at = await repository.lock_status(db=db, session_id=session_id)
+            check_open(status, expired=expires_at <= datetime.now(UTC))
 
         await self.payments.pay(who, row.order_id, method, return_url, key=f"{session_id}-{attempt}", guard=while_open)
         return await self.page(session_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from google.protobuf import json_format
 from payloops.order.v1 import order_pb2
 from sqlalchemy import event, func, select, update
@@ -22,6 +23,7 @@ from services.order.domain import OrderStatus
 from services.order.models import CheckoutSessionRow, OrderRow
 
 CLOSING = "payloops.checkout.closing"
+SESSIONS = f"{CheckoutSessionRow.__table__.schema}.{CheckoutSessionRow.__tablename__}"
 
 
 def session_to_proto(row: CheckoutSessionRow) -> order_pb2.CheckoutSession:
@@ -93,6 +95,16 @@ async def session_row_or_raise(
     if row is None:
         raise NotFound.of("checkout_session", session_id)
     return row
+
+
+async def lock_status(*, db: psycopg.AsyncConnection[Any], session_id: str) -> tuple[str, datetime]:
+    """The session's status and expiry, its row locked for the transaction (the pay path's,
+    on psycopg, after the order's row)."""
+    query = f"SELECT status, expires_at FROM {SESSIONS} WHERE id = %s FOR UPDATE"
+    row = await (await db.execute(query, (session_id,))).fetchone()
+    if row is None:
+        raise NotFound.of("checkout_session", session_id)
+    return str(row[0]), row[1]
 
 
 async def order_of(*, session: AsyncSession, row: CheckoutSessionRow, for_update: bool = False) -> OrderRow:
