@@ -1,7 +1,9 @@
 import pytest
 
 from services.common.errors import FailedPrecondition, InvalidArgument
+from services.order.checkout.domain import CLOSED_BY_ORDER
 from services.order.domain import TRANSITIONS, NewOrder, OrderStatus, check_transition, validate_new_order
+from services.order.repository import ORDER_EVENTS
 
 MAX = 99_999_999
 
@@ -46,3 +48,10 @@ def test_final_states_are_final() -> None:
     assert TRANSITIONS[OrderStatus.REFUNDED] == frozenset()
     assert TRANSITIONS[OrderStatus.CANCELLED] == frozenset()
     assert set(TRANSITIONS) == set(OrderStatus)
+
+
+def test_the_move_to_processing_has_nothing_to_stage() -> None:
+    """repository.start_attempt moves an order to PROCESSING in one statement, without
+    move()'s staging: right only while merchants hear nothing of that move."""
+    assert OrderStatus.PROCESSING not in ORDER_EVENTS
+    assert OrderStatus.PROCESSING not in CLOSED_BY_ORDER
