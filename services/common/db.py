@@ -94,12 +94,35 @@ async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[psycopg.Async
     (`python -m bench.db_overhead`). Commits at the end of the block, rolls back on error;
     a connection that broke is dropped by the pool when it comes back. Its errors are
     psycopg's own, their data withheld as the engine's are."""
+    async with _driver(engine, autocommit=False) as driver, driver.transaction():
+        yield driver
+
+
+@asynccontextmanager
+async def driver_statements(engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """As driver_transaction, but each statement commits as it ends (autocommit): for work
+    that is one statement, a read or a write that stands alone, it saves the BEGIN and
+    COMMIT round trips (0.2 ms of a 0.3 ms read here). Never for statements that must
+    commit together."""
+    async with _driver(engine, autocommit=True) as driver:
+        yield driver
+
+
+@asynccontextmanager
+async def _driver(engine: AsyncEngine, *, autocommit: bool) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     async with engine.connect() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
         assert isinstance(driver, psycopg.AsyncConnection)
+        if autocommit:
+            await driver.set_autocommit(True)
         try:
-            async with driver.transaction():
-                yield driver
+            yield driver
         except psycopg.Error as error:
             withhold_data(error)
             raise
+        finally:
+            if autocommit:  # the pool's other users expect transactions
+                if driver.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                    await driver.set_autocommit(False)
+                else:  # a statement was cut off mid-way: the connection is not given out again
+                    await connection.invalidate()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.common.db import driver_transaction, engine_of
+from services.common.db import driver_statements, driver_transaction, engine_of
 from services.common.errors import reason_of
 from services.common.identity import Caller
 from services.order import repository, settlement
@@ -212,7 +212,7 @@ class PaymentActivities(ProcessorCalls):
         workflow have recorded one after all, recording answers that one."""
         self.prepared_here.pop(step.idempotency_key, None)
         if not first_task:
-            async with driver_transaction(self.engine) as db:
+            async with driver_statements(self.engine) as db:
                 recorded = await repository.transaction_reference(db=db, idempotency_key=step.idempotency_key)
             if recorded:
                 return recorded

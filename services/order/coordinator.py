@@ -18,7 +18,7 @@ from payloops.router.v1 import router_service_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
 
-from services.common.db import driver_transaction, engine_of
+from services.common.db import driver_statements, driver_transaction, engine_of
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, relay, require
 from services.common.identity import Caller
 from services.common.temporal import start_here, start_once
@@ -249,7 +249,7 @@ class PaymentCoordinator:
             return None
 
     async def reload(self, who: Caller, order_id: str) -> Order:
-        async with driver_transaction(self.engine) as db:
+        async with driver_statements(self.engine) as db:
             return await repository.get_order(db=db, caller=who, order_id=order_id)
 
 

@@ -39,7 +39,7 @@ from psycopg import AsyncConnection
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.db import driver_transaction
+from services.common.db import driver_statements, driver_transaction
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, PayLoopsError
 from services.common.identity import Context, caller, metadata_value
 from services.order.models import IdempotencyKeyRow
@@ -71,12 +71,13 @@ def request_resumed() -> bool:
 @contextlib.asynccontextmanager
 async def request_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection[Any]]:
     """The transaction of the request's Idempotency-Key when the handler runs inside it
-    (committed with the key and the answer); otherwise a transaction of its own."""
+    (committed with the key and the answer); otherwise statements that commit one by one,
+    so a handler that runs here writes with one statement (CreateOrder's insert)."""
     key_transaction = _transaction.get()
     if key_transaction is not None:
         yield key_transaction
         return
-    async with driver_transaction(engine) as db:
+    async with driver_statements(engine) as db:
         yield db
 
 
@@ -269,11 +270,11 @@ class IdempotencyStore:
         return scope | {"status_code": code.value[0], "response": payload}
 
     async def _write(self, statement: str, values: dict[str, Any]) -> None:
-        async with driver_transaction(self.engine) as db:
+        async with driver_statements(self.engine) as db:
             await db.execute(statement, values)
 
     async def purge_expired(self) -> int:
-        async with driver_transaction(self.engine) as db:
+        async with driver_statements(self.engine) as db:
             done = await db.execute(PURGE, {"retention": self.retention})
         return done.rowcount
 

@@ -8,7 +8,7 @@ from datetime import UTC
 from payloops.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.common.db import driver_transaction, engine_of
+from services.common.db import driver_statements, engine_of
 from services.common.errors import FieldViolation, InvalidArgument
 from services.common.identity import Context, caller
 from services.common.pagination import next_page_token, page_size, position_after
@@ -102,7 +102,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
 
     async def GetOrder(self, request: order_service_pb2.GetOrderRequest, context: Context) -> order_pb2.Order:
         who = caller(context)
-        async with driver_transaction(self.engine) as db:
+        async with driver_statements(self.engine) as db:
             order = await repository.get_order(db=db, caller=who, order_id=required_id(request.id))
         return order_to_proto(order)
 
@@ -113,7 +113,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         limit = page_size(request.page_size)
         after = position_after(request.page_token)
         status = OrderStatus(pb.Status.Name(request.status)) if request.status else None
-        async with driver_transaction(self.engine) as db:
+        async with driver_statements(self.engine) as db:
             orders = await repository.list_orders(db=db, caller=who, limit=limit + 1, status=status, after=after)
         page, more = orders[:limit], len(orders) > limit
         next_token = next_page_token(page, more)
