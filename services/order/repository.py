@@ -71,9 +71,10 @@ def to_domain(row: OrderRow) -> Order:
     return order_of(record_of(row))
 
 
-# The order's reads and its insert run straight on psycopg (`db.driver_transaction`): through
-# the ORM's session and objects they cost about twice the CPU (`python -m bench.db_overhead`).
-# Order's fields are the table's column names.
+# The order's reads, its insert and the pay path's lock, move to PROCESSING and prepared
+# reference run straight on psycopg (`db.driver_transaction`, `db.driver_statements`):
+# through the ORM's session and objects they cost about twice the CPU (`python -m
+# bench.db_overhead`). Order's fields are the table's column names.
 ORDER_FIELDS = tuple(field.name for field in dataclasses.fields(Order))
 ROW_ATTRIBUTE = {"metadata": "metadata_"}  # OrderRow's attribute where it is not the column's name
 ORDERS = f"{OrderRow.__table__.schema}.{OrderRow.__tablename__}"
