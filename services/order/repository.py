@@ -82,7 +82,7 @@ TRANSACTIONS = f"{TransactionRow.__table__.schema}.{TransactionRow.__tablename__
 OWNED = "WHERE merchant_id = %(merchant_id)s AND mode = %(mode)s"
 SELECT_ORDER = f"SELECT {', '.join(ORDER_FIELDS)} FROM {ORDERS} {OWNED}"
 # The columns of the order's current payment attempt (its workflow's input is made of them
-# and the order's fields).
+# and the order's fields). The first, the attempt's number, only ever counts up.
 ATTEMPT_FIELDS = (
     "attempt",
     "payment_method_type",
@@ -94,9 +94,7 @@ ATTEMPT_FIELDS = (
 PAYMENT_COLUMNS = ", ".join(ORDER_FIELDS + ATTEMPT_FIELDS)
 LOCK_PAYMENT = f"SELECT {PAYMENT_COLUMNS} FROM {ORDERS} {OWNED} AND id = %(id)s FOR UPDATE"
 START_ATTEMPT = f"""UPDATE {ORDERS} SET status = %(status)s, version = version + 1, attempt = attempt + 1,
-        payment_method_type = %(payment_method_type)s, payment_method_token = %(payment_method_token)s,
-        return_url = %(return_url)s, payment_idempotency_key = %(payment_idempotency_key)s,
-        payment_candidates = %(payment_candidates)s,
+        {", ".join(f"{field} = %({field})s" for field in ATTEMPT_FIELDS[1:])},
         failure_code = '', failure_message = '', next_action_type = '', next_action_url = '', updated_at = now()
     WHERE id = %(id)s
     RETURNING {PAYMENT_COLUMNS}"""

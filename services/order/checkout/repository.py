@@ -82,7 +82,7 @@ async def open_session_of(*, session: AsyncSession, order_id: str) -> CheckoutSe
 
 
 async def session_row_or_raise(
-    *, session: AsyncSession, session_id: str, caller: Caller | None = None, for_update: bool = False
+    *, session: AsyncSession, session_id: str, caller: Caller | None = None
 ) -> CheckoutSessionRow:
     """The session; the caller's only when `caller` is given (the merchant API), any
     merchant's for the hosted page (whose URL holds the id)."""
@@ -91,7 +91,7 @@ async def session_row_or_raise(
         query = query.where(
             CheckoutSessionRow.merchant_id == caller.merchant_id, CheckoutSessionRow.mode == caller.mode
         )
-    row = await session.scalar(query.with_for_update() if for_update else query)
+    row = await session.scalar(query)
     if row is None:
         raise NotFound.of("checkout_session", session_id)
     return row
